@@ -1,0 +1,198 @@
+"""What an agent gets, as plain data: sizes, environment and IAM grants.
+
+Pure functions of the catalogue and the stack settings (no Pulumi), so they can be
+tested and reviewed directly; :class:`infra.agent.component.Agent` turns a plan into
+resources one-to-one. Every IAM grant an agent causes is listed in ``AgentPlan.grants``,
+which is how "exactly these grants, no more" is checked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from infra.catalogue import Catalogue, Consumer, naming
+from infra.settings import SettingsError, StackSettings
+
+Member = Literal["agent", "invoker", "pubsub-service-agent", "allUsers"]
+ResourceKind = Literal["topic", "secret", "project", "service", "service-account", "subscription"]
+
+ROLE_PUBLISHER = "roles/pubsub.publisher"
+ROLE_SUBSCRIBER = "roles/pubsub.subscriber"
+ROLE_SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"
+ROLE_DATASTORE_USER = "roles/datastore.user"
+ROLE_RUN_INVOKER = "roles/run.invoker"
+ROLE_TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
+
+DEFAULT_FIRESTORE_DATABASE = "(default)"
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """``member`` gets ``role`` on one resource (``kind``/``resource``)."""
+
+    kind: ResourceKind
+    resource: str
+    role: str
+    member: Member
+    why: str = ""
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.resource, self.role, self.member)
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    name: str
+    platform: Literal["function", "run"]
+    entry_point: str
+    runtime: str
+    memory: str
+    cpu: str | None
+    timeout_seconds: int
+    concurrency: int
+    min_instances: int
+    max_instances: int
+    public: bool
+    env: dict[str, str]
+    secret_env: dict[str, str]
+    consumers: tuple[Consumer, ...]
+    grants: tuple[Grant, ...]
+
+    @property
+    def service_account_id(self) -> str:
+        return naming.service_account_id(self.name)
+
+    @property
+    def invoker_account_id(self) -> str | None:
+        return naming.invoker_account_id(self.name) if self.consumers else None
+
+
+def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> AgentPlan:
+    manifest = catalogue.agent(name)
+    override = settings.agents.get(name)
+    max_instances = min(
+        override.max_instances if override and override.max_instances else manifest.max_instances,
+        settings.instances.max_cap,
+    )
+    if override is not None and override.min_instances is not None:
+        min_instances = override.min_instances
+    else:
+        min_instances = manifest.min_instances if settings.instances.keep_warm else 0
+    if min_instances > max_instances:
+        raise SettingsError(
+            f"switchboard:agents.{name}.minInstances: {min_instances} exceeds the agent's "
+            f"max instances {max_instances} in stack {settings.stack!r} (instances.maxCap "
+            f"{settings.instances.max_cap}, manifest max_instances {manifest.max_instances})"
+        )
+    memory = (
+        override.memory
+        if override and override.memory
+        else manifest.memory or settings.default_memory
+    )
+    consumers = tuple(c for c in catalogue.consumers() if c.agent.name == name)
+
+    env = {
+        "GOOGLE_CLOUD_PROJECT": settings.project,
+        "SWITCHBOARD_AGENT": name,
+        "SWITCHBOARD_ENVIRONMENT": settings.environment,
+        "SWITCHBOARD_TIMEOUT_SECONDS": str(manifest.timeout_seconds),
+        "SWITCHBOARD_FIRESTORE_DATABASE": DEFAULT_FIRESTORE_DATABASE,
+        "LOG_LEVEL": settings.log_level,
+    }
+    for topic in manifest.publishes:
+        env[naming.topic_env_var(topic)] = topic
+    if consumers:
+        dead_letters = {c.subscription_id: c.dead_letter_topic_id for c in consumers}
+        env["SWITCHBOARD_DEAD_LETTERS"] = json.dumps(dead_letters, sort_keys=True)
+    env.update(manifest.env)
+    secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
+
+    return AgentPlan(
+        name=name,
+        platform=manifest.platform,
+        entry_point=manifest.entry_point,
+        runtime=manifest.runtime,
+        memory=memory,
+        cpu=manifest.cpu,
+        timeout_seconds=manifest.timeout_seconds,
+        concurrency=manifest.concurrency,
+        min_instances=min_instances,
+        max_instances=max_instances,
+        public=manifest.is_public,
+        env=dict(sorted(env.items())),
+        secret_env=dict(sorted(secret_env.items())),
+        consumers=consumers,
+        grants=tuple(sorted(_grants(catalogue, name, consumers))),
+    )
+
+
+def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) -> list[Grant]:
+    manifest = catalogue.agent(name)
+    grants = [
+        Grant("topic", topic, ROLE_PUBLISHER, "agent", "declared in publishes")
+        for topic in manifest.publishes
+    ]
+    grants += [
+        Grant("secret", secret, ROLE_SECRET_ACCESSOR, "agent", "declared in secrets")
+        for secret in manifest.secrets
+    ]
+    grants.append(
+        Grant(
+            "project",
+            "firestore",
+            ROLE_DATASTORE_USER,
+            "agent",
+            "idempotency and state; Firestore IAM has no resource finer than the project",
+        )
+    )
+    if manifest.is_public:
+        grants.append(
+            Grant("service", name, ROLE_RUN_INVOKER, "allUsers", "declared public ingress")
+        )
+    if consumers:
+        invoker = naming.invoker_account_id(name)
+        grants += [
+            Grant("service", name, ROLE_RUN_INVOKER, "invoker", "Pub/Sub push (OIDC) identity"),
+            Grant(
+                "service-account",
+                invoker,
+                ROLE_TOKEN_CREATOR,
+                "pubsub-service-agent",
+                "Pub/Sub mints the push OIDC token for this invoker only",
+            ),
+        ]
+    for consumer in consumers:
+        grants += [
+            Grant(
+                "topic",
+                consumer.dead_letter_topic_id,
+                ROLE_PUBLISHER,
+                "pubsub-service-agent",
+                "Pub/Sub forwards undeliverable messages",
+            ),
+            Grant(
+                "subscription",
+                consumer.subscription_id,
+                ROLE_SUBSCRIBER,
+                "pubsub-service-agent",
+                "Pub/Sub acks forwarded messages (and counts delivery attempts)",
+            ),
+            Grant(
+                "topic",
+                consumer.dead_letter_topic_id,
+                ROLE_PUBLISHER,
+                "agent",
+                "the runtime records permanent failures in its dead-letter topic",
+            ),
+        ]
+    for grant in grants:
+        if grant.role in PRIMITIVE_ROLES:  # pragma: no cover - no manifest field can cause it
+            raise AssertionError(f"primitive role {grant.role} planned for {name}")
+    return grants
+
+
+def plan_fleet(catalogue: Catalogue, settings: StackSettings) -> dict[str, AgentPlan]:
+    return {name: plan_agent(catalogue, settings, name) for name in catalogue.agents}

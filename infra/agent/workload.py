@@ -1,0 +1,187 @@
+"""The compute an agent runs on: a Cloud Functions 2nd-gen HTTP function, or a Cloud Run
+v2 service built from the same archive (``platform: run``).
+
+Both are HTTP endpoints fed by our own push subscriptions (no Eventarc trigger: its
+managed subscription can carry neither a filter nor a dead-letter policy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.agent.plan import AgentPlan
+from infra.artifacts.sources import REPOSITORY_ID
+
+FUNCTION_INGRESS = {True: "ALLOW_ALL", False: "ALLOW_INTERNAL_ONLY"}
+RUN_INGRESS = {True: "INGRESS_TRAFFIC_ALL", False: "INGRESS_TRAFFIC_INTERNAL_ONLY"}
+BASE_IMAGES = {
+    "python311": "{region}-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python311",
+    "python312": "{region}-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python312",
+    "python313": "{region}-docker.pkg.dev/serverless-runtimes/google-22-full/runtimes/python313",
+}
+
+
+@dataclass(frozen=True)
+class WorkloadInputs:
+    """What the workload needs besides the plan: where its code and identities are."""
+
+    project: str
+    region: str
+    plan: AgentPlan
+    source_bucket: pulumi.Input[str]
+    source_object: pulumi.Input[str]
+    content_hash: str
+    service_account_email: pulumi.Input[str]
+    builder_name: pulumi.Input[str]
+    repository_id: pulumi.Input[str]
+    """The Artifact Registry repository's full id (projects/.../repositories/...)."""
+    secret_ids: dict[str, pulumi.Input[str]]
+    """secret name -> Secret Manager secret id (``secret_id``, not the full path)."""
+    labels: dict[str, str]
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class Workload:
+    resource: pulumi.CustomResource
+    service_name: pulumi.Output[str]
+    """The Cloud Run service that serves requests (for a 2nd-gen function: its service)."""
+    uri: pulumi.Output[str]
+
+
+def declare_function(
+    inputs: WorkloadInputs, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
+) -> Workload:
+    plan = inputs.plan
+    function = gcp.cloudfunctionsv2.Function(
+        plan.name,
+        project=inputs.project,
+        location=inputs.region,
+        name=plan.name,
+        description=f"Switchboard agent {plan.name}",
+        labels=inputs.labels,
+        build_config={
+            "runtime": plan.runtime,
+            "entry_point": plan.entry_point,
+            "service_account": inputs.builder_name,
+            "docker_repository": inputs.repository_id,
+            "source": {
+                "storage_source": {
+                    "bucket": inputs.source_bucket,
+                    "object": inputs.source_object,
+                }
+            },
+        },
+        service_config={
+            "available_memory": plan.memory,
+            "available_cpu": plan.cpu,
+            "timeout_seconds": plan.timeout_seconds,
+            "max_instance_request_concurrency": plan.concurrency,
+            "min_instance_count": plan.min_instances,
+            "max_instance_count": plan.max_instances,
+            "ingress_settings": FUNCTION_INGRESS[plan.public],
+            "all_traffic_on_latest_revision": True,
+            "service_account_email": inputs.service_account_email,
+            "environment_variables": plan.env,
+            "secret_environment_variables": [
+                {
+                    "key": env_name,
+                    "project_id": inputs.project,
+                    "secret": inputs.secret_ids[secret],
+                    "version": "latest",
+                }
+                for env_name, secret in plan.secret_env.items()
+            ],
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+    )
+    return Workload(
+        resource=function,
+        service_name=function.name,
+        uri=function.service_config.apply(lambda config: getattr(config, "uri", None) or ""),
+    )
+
+
+def declare_service(
+    inputs: WorkloadInputs, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
+) -> Workload:
+    plan = inputs.plan
+    base_image = BASE_IMAGES[plan.runtime].format(region=inputs.region)
+    image = pulumi.Output.concat(
+        inputs.region,
+        "-docker.pkg.dev/",
+        inputs.project,
+        "/",
+        REPOSITORY_ID,
+        "/",
+        plan.name,
+        ":",
+        inputs.content_hash[:20],
+    )
+    envs: list[dict[str, object]] = [
+        {"name": key, "value": value} for key, value in plan.env.items()
+    ]
+    envs += [
+        {
+            "name": env_name,
+            "value_source": {
+                "secret_key_ref": {"secret": inputs.secret_ids[secret], "version": "latest"}
+            },
+        }
+        for env_name, secret in plan.secret_env.items()
+    ]
+    service = gcp.cloudrunv2.Service(
+        plan.name,
+        project=inputs.project,
+        location=inputs.region,
+        name=plan.name,
+        description=f"Switchboard agent {plan.name}",
+        labels=inputs.labels,
+        ingress=RUN_INGRESS[plan.public],
+        deletion_protection=inputs.deletion_protection,
+        invoker_iam_disabled=False,
+        build_config={
+            "source_location": pulumi.Output.concat(
+                "gs://", inputs.source_bucket, "/", inputs.source_object
+            ),
+            "function_target": plan.entry_point,
+            "image_uri": image,
+            "base_image": base_image,
+            "enable_automatic_updates": True,
+            "service_account": inputs.builder_name,
+        },
+        template={
+            "service_account": inputs.service_account_email,
+            "timeout": f"{plan.timeout_seconds}s",
+            "max_instance_request_concurrency": plan.concurrency,
+            "scaling": {
+                "min_instance_count": plan.min_instances,
+                "max_instance_count": plan.max_instances,
+            },
+            "containers": [
+                {
+                    "image": image,
+                    "base_image_uri": base_image,
+                    "resources": {
+                        "limits": {"memory": plan.memory, "cpu": plan.cpu or "1"},
+                        "cpu_idle": True,
+                        "startup_cpu_boost": True,
+                    },
+                    "envs": envs,
+                }
+            ],
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+    )
+    return Workload(resource=service, service_name=service.name, uri=service.uri)
+
+
+def declare_workload(
+    inputs: WorkloadInputs, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
+) -> Workload:
+    if inputs.plan.platform == "run":
+        return declare_service(inputs, parent, depends_on)
+    return declare_function(inputs, parent, depends_on)

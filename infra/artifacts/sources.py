@@ -1,0 +1,105 @@
+"""Where agent code goes before it runs: the source bucket, the image repository, and the
+build identity Cloud Build uses to turn an archive into a function or service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_gcp as gcp
+
+BUILDER_ACCOUNT_ID = "sb-builder"
+REPOSITORY_ID = "switchboard-agents"
+
+
+@dataclass(frozen=True)
+class AgentSourcesArgs:
+    project: str
+    region: str
+    protect: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class AgentSources(pulumi.ComponentResource):
+    """Source archives bucket (private, uniform access), an Artifact Registry repository
+    for built images (old ones cleaned up) and a least-privilege build service account."""
+
+    bucket: gcp.storage.Bucket
+    repository: gcp.artifactregistry.Repository
+    builder: gcp.serviceaccount.Account
+
+    def __init__(
+        self, name: str, args: AgentSourcesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("switchboard:artifacts:AgentSources", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        self.bucket = gcp.storage.Bucket(
+            "agent-sources",
+            project=args.project,
+            name=f"{args.project}-agent-sources",
+            location=args.region,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=not args.protect,
+            labels=dict(args.labels),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect)),
+        )
+        self.repository = gcp.artifactregistry.Repository(
+            "agent-images",
+            project=args.project,
+            location=args.region,
+            repository_id=REPOSITORY_ID,
+            format="DOCKER",
+            description="Images Cloud Build makes from Switchboard agent archives.",
+            cleanup_policies=[
+                {"id": "keep-recent", "action": "KEEP", "most_recent_versions": {"keep_count": 10}},
+                {"id": "delete-old", "action": "DELETE", "condition": {"older_than": "2592000s"}},
+            ],
+            labels=dict(args.labels),
+            opts=child,
+        )
+        self.builder = gcp.serviceaccount.Account(
+            "builder",
+            project=args.project,
+            account_id=BUILDER_ACCOUNT_ID,
+            display_name="Switchboard agent builds (Cloud Build)",
+            opts=child,
+        )
+        builder_member = self.builder.email.apply(lambda e: f"serviceAccount:{e}")
+        # The three roles Google documents for a custom build service account, each on
+        # the narrowest resource: logs (project-level only), this repository, this bucket.
+        gcp.projects.IAMMember(
+            "builder-log-writer",
+            project=args.project,
+            role="roles/logging.logWriter",
+            member=builder_member,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        gcp.artifactregistry.RepositoryIamMember(
+            "builder-image-writer",
+            project=args.project,
+            location=args.region,
+            repository=self.repository.name,
+            role="roles/artifactregistry.writer",
+            member=builder_member,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        gcp.storage.BucketIAMMember(
+            "builder-source-reader",
+            bucket=self.bucket.name,
+            role="roles/storage.objectViewer",
+            member=builder_member,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.builder_name = pulumi.Output.all(args.project, self.builder.email).apply(
+            lambda parts: f"projects/{parts[0]}/serviceAccounts/{parts[1]}"
+        )
+        self.register_outputs(
+            {
+                "bucket": self.bucket.name,
+                "repository": self.repository.id,
+                "builder": self.builder.email,
+            }
+        )

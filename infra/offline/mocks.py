@@ -1,0 +1,141 @@
+"""Pulumi mocks that answer like GCP would, and a monitor that records every registration.
+
+:class:`GcpMocks` fills in the outputs GCP computes (service-account emails, topic ids,
+service URLs, the Pub/Sub service agent), so the program's ``Output`` plumbing (push
+endpoints, OIDC audiences, IAM members) resolves exactly as it would in a real preview.
+:class:`RecordingMonitor` keeps each RegisterResource request: type, name, parent,
+dependencies, resource options and inputs, for tests and the offline render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, rpc
+from pulumi.runtime.mocks import MockMonitor
+
+FAKE_PROJECT_NUMBER = "123456789012"
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:10]
+
+
+def _plain(value: Any) -> Any:
+    return rpc.unwrap_rpc_secret(value) if rpc.is_rpc_secret(value) else value
+
+
+class GcpMocks(pulumi.runtime.Mocks):
+    """Computed outputs per resource type, keyed by Pulumi type token."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+        inputs = dict(args.inputs)
+        project = _plain(inputs.get("project")) or "mock-project"
+        region = _plain(inputs.get("location") or inputs.get("region")) or "europe-west1"
+        name = _plain(inputs.get("name")) or args.name
+        state = dict(inputs)
+        typ = args.typ
+        if typ == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+            state.update(
+                email=email,
+                name=f"projects/{project}/serviceAccounts/{email}",
+                member=f"serviceAccount:{email}",
+                uniqueId=_short_hash(email),
+            )
+            return state["name"], state
+        if typ == "gcp:pubsub/topic:Topic":
+            resource_id = f"projects/{project}/topics/{name}"
+            return resource_id, state | {"name": name}
+        if typ == "gcp:pubsub/subscription:Subscription":
+            resource_id = f"projects/{project}/subscriptions/{name}"
+            return resource_id, state | {"name": name}
+        if typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+            service = str(inputs.get("service", "")).split(".")[0]
+            email = f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
+            state.update(email=email, member=f"serviceAccount:{email}")
+            return f"projects/{project}/services/{inputs.get('service')}", state
+        if typ == "gcp:cloudfunctionsv2/function:Function":
+            uri = f"https://{name}-{_short_hash(project, name)}-ew.a.run.app"
+            service_config = dict(inputs.get("serviceConfig") or {})
+            service_config.update(
+                uri=uri, service=f"projects/{project}/locations/{region}/services/{name}"
+            )
+            state.update(serviceConfig=service_config, url=uri, state="ACTIVE")
+            return f"projects/{project}/locations/{region}/functions/{name}", state
+        if typ == "gcp:cloudrunv2/service:Service":
+            uri = f"https://{name}-{_short_hash(project, name)}-ew.a.run.app"
+            state.update(uri=uri, urls=[uri])
+            return f"projects/{project}/locations/{region}/services/{name}", state
+        if typ == "gcp:secretmanager/secret:Secret":
+            secret_id = inputs.get("secretId")
+            state.update(name=f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret_id}")
+            return f"projects/{project}/secrets/{secret_id}", state
+        if typ == "gcp:storage/bucket:Bucket":
+            state.update(
+                url=f"gs://{name}", selfLink=f"https://www.googleapis.com/storage/v1/b/{name}"
+            )
+            return name, state
+        if typ == "gcp:artifactregistry/repository:Repository":
+            repository_id = inputs.get("repositoryId")
+            resource_id = f"projects/{project}/locations/{region}/repositories/{repository_id}"
+            state.update(name=repository_id)
+            return resource_id, state
+        return f"{args.name}-id", state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {"number": FAKE_PROJECT_NUMBER, "projectId": args.args.get("projectId")}, None
+        return {}, None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One RegisterResource request, as the engine would have received it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    dependencies: tuple[str, ...]
+    protect: bool
+    delete_before_replace: bool
+    replace_on_changes: tuple[str, ...]
+    ignore_changes: tuple[str, ...]
+    retain_on_delete: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        state = self.resources.get(response.urn)
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=bool(request.custom),
+                dependencies=tuple(request.dependencies),
+                protect=bool(request.protect),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                replace_on_changes=tuple(request.replaceOnChanges),
+                ignore_changes=tuple(request.ignoreChanges),
+                retain_on_delete=bool(request.retainOnDelete),
+                inputs=rpc.deserialize_properties(request.object),
+                outputs=dict(state.state) if state is not None else {},
+            )
+        )
+        return response

@@ -1,0 +1,129 @@
+"""Agent plans: sizes per stack, environment, and exactly the IAM grants each agent needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infra.agent.plan import PRIMITIVE_ROLES, Grant, plan_agent, plan_fleet
+from infra.catalogue import load_catalogue
+from infra.settings import SettingsError
+from tests.infra.conftest import Editor
+from tests.infra.test_settings import settings_for
+
+
+def test_scheduler_grants_are_exactly_these() -> None:
+    plan = plan_agent(load_catalogue(), settings_for("dev"), "scheduler")
+    assert set(plan.grants) == {
+        Grant("topic", "bookings", "roles/pubsub.publisher", "agent", "declared in publishes"),
+        Grant(
+            "secret",
+            "google-calendar-credentials",
+            "roles/secretmanager.secretAccessor",
+            "agent",
+            "declared in secrets",
+        ),
+        Grant(
+            "project",
+            "firestore",
+            "roles/datastore.user",
+            "agent",
+            "idempotency and state; Firestore IAM has no resource finer than the project",
+        ),
+        Grant(
+            "service", "scheduler", "roles/run.invoker", "invoker", "Pub/Sub push (OIDC) identity"
+        ),
+        Grant(
+            "service-account",
+            "sb-scheduler-push",
+            "roles/iam.serviceAccountTokenCreator",
+            "pubsub-service-agent",
+            "Pub/Sub mints the push OIDC token for this invoker only",
+        ),
+        Grant(
+            "topic",
+            "scheduler-on-bookings-dead-letter",
+            "roles/pubsub.publisher",
+            "pubsub-service-agent",
+            "Pub/Sub forwards undeliverable messages",
+        ),
+        Grant(
+            "subscription",
+            "scheduler-on-bookings",
+            "roles/pubsub.subscriber",
+            "pubsub-service-agent",
+            "Pub/Sub acks forwarded messages (and counts delivery attempts)",
+        ),
+        Grant(
+            "topic",
+            "scheduler-on-bookings-dead-letter",
+            "roles/pubsub.publisher",
+            "agent",
+            "the runtime records permanent failures in its dead-letter topic",
+        ),
+    }
+
+
+def test_only_the_public_agent_has_all_users_and_no_agent_has_primitive_roles() -> None:
+    plans = plan_fleet(load_catalogue(), settings_for("prod"))
+    for name, plan in plans.items():
+        all_users = [g for g in plan.grants if g.member == "allUsers"]
+        assert all_users == (
+            [
+                Grant(
+                    "service", "gateway", "roles/run.invoker", "allUsers", "declared public ingress"
+                )
+            ]
+            if name == "gateway"
+            else []
+        )
+        assert not {g.role for g in plan.grants} & PRIMITIVE_ROLES
+        token_creators = [g for g in plan.grants if g.role.endswith("serviceAccountTokenCreator")]
+        assert all(g.kind == "service-account" for g in token_creators)
+
+
+def test_removing_a_published_topic_removes_exactly_that_grant(
+    edit_yaml: Editor, functions_copy: Path
+) -> None:
+    settings = settings_for("dev")
+    before = set(plan_agent(load_catalogue(functions_copy), settings, "billing").grants)
+    edit_yaml("billing/agent.yaml", lambda doc: doc["publishes"].remove("notifications"))
+    after = set(plan_agent(load_catalogue(functions_copy), settings, "billing").grants)
+    assert before - after == {
+        Grant("topic", "notifications", "roles/pubsub.publisher", "agent", "declared in publishes")
+    }
+    assert after - before == set()
+
+
+def test_instances_follow_the_stack() -> None:
+    catalogue = load_catalogue()
+    dev = plan_fleet(catalogue, settings_for("dev"))
+    prod = plan_fleet(catalogue, settings_for("prod"))
+    assert all(p.min_instances == 0 for p in dev.values())
+    assert all(p.max_instances <= 3 for p in dev.values())
+    assert prod["gateway"].min_instances == 1
+    assert prod["gateway"].max_instances == 20
+    assert prod["gateway"].memory == "1Gi"
+    assert dev["gateway"].memory == "512Mi"  # the manifest's own, no override in dev
+    assert dev["ledger"].memory == "256Mi"
+
+
+def test_override_beyond_the_cap_names_the_key() -> None:
+    settings = settings_for("dev", **{"switchboard:agents": {"ledger": {"minInstances": 5}}})
+    with pytest.raises(SettingsError, match=r"switchboard:agents\.ledger\.minInstances: 5 exceeds"):
+        plan_agent(load_catalogue(), settings, "ledger")
+
+
+def test_environment_carries_topics_dead_letters_and_secret_names_not_values() -> None:
+    plan = plan_agent(load_catalogue(), settings_for("staging"), "billing")
+    assert plan.env["SWITCHBOARD_TOPIC_PAYMENTS"] == "payments"
+    assert plan.env["SWITCHBOARD_TOPIC_NOTIFICATIONS"] == "notifications"
+    assert "SWITCHBOARD_TOPIC_BOOKINGS" not in plan.env
+    assert json.loads(plan.env["SWITCHBOARD_DEAD_LETTERS"]) == {
+        "billing-on-bookings": "billing-on-bookings-dead-letter",
+        "billing-on-payments": "billing-on-payments-dead-letter",
+    }
+    assert plan.secret_env == {"STRIPE_API_KEY": "stripe-api-key"}
+    assert "STRIPE_API_KEY" not in plan.env
