@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-unit lint format
+.PHONY: help venv test test-unit lint format constraints
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,3 +31,7 @@ lint: venv ## ruff check and format check
 format: venv ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+constraints: ## re-pin constraints.txt to what .venv has now
+	@(echo "# Exact versions the suite was last run with (pip freeze). Regenerate: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^pip==') > constraints.txt
