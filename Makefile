@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-unit lint format constraints
+.PHONY: help venv dev scenario test test-unit lint format constraints deadletters
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,6 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install everything (idempotent)
+
+dev: venv ## run the fleet locally: emulators, sandbox, every agent, Pub/Sub push semantics (Ctrl-C stops all)
+	$(PY) -m localdev up $(DEV_ARGS)
+
+scenario: venv ## publish a scenario into the running `make dev`: make scenario NAME=booking|conflict|poison|all
+	$(PY) -m localdev scenario $(or $(NAME),all)
+
+deadletters: venv ## list dead letters of the running `make dev` (python -m tools.deadletters --help for more)
+	$(PY) -m tools.deadletters list
 
 test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
 	$(PY) -m pytest

@@ -26,9 +26,9 @@ def resolve_project(explicit: str | None) -> str:
     if LOCAL_STATE.is_file():
         state = json.loads(LOCAL_STATE.read_text())
         project = state.get("project")
-        pubsub = state.get("pubsub_emulator_host") or state.get("emulators", {}).get("pubsub")
+        pubsub = (state.get("pubsub") or {}).get("emulator_host")
         if pubsub:
-            os.environ.setdefault("PUBSUB_EMULATOR_HOST", pubsub)
+            os.environ["PUBSUB_EMULATOR_HOST"] = pubsub
         if project:
             return str(project)
     raise SystemExit(

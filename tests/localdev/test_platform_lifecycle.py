@@ -1,0 +1,155 @@
+"""Starting and stopping ``python -m localdev up``: nothing left behind, clear port errors."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from localdev.emulators import port_in_use
+from localdev.state import pid_alive
+from tests.conftest import require_emulators
+from tests.localdev.harness import REPO, LocalPlatform, wait_for
+
+
+def assert_nothing_left(platform: LocalPlatform) -> None:
+    pids, ports = platform.pids(), platform.ports()
+    wait_for(lambda: not any(pid_alive(pid) for pid in pids), 10, "every process to exit")
+    assert [port for port in ports if port_in_use(port)] == []
+    assert not platform.state_file.exists()
+
+
+@pytest.mark.emulator
+@pytest.mark.e2e
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("first_signal", [signal.SIGINT, signal.SIGTERM])
+def test_stop_leaves_nothing_behind_and_a_second_start_works(
+    tmp_path: Path, first_signal: signal.Signals
+) -> None:
+    require_emulators()
+    platform = LocalPlatform(tmp_path)
+    try:
+        state = platform.start()
+        again = subprocess.run(
+            platform.command(), cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert again.returncode == 2
+        assert "already running" in again.stderr
+        status = subprocess.run(
+            [sys.executable, "-m", "localdev", "status", "--state-dir", str(platform.state_dir)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        shown = json.loads(status.stdout)
+        assert shown["agents"].keys() == {"recorder", "sturdy"}
+        assert "secrets" not in shown
+
+        assert platform.stop(first_signal) == 0
+        assert_nothing_left(platform)
+        output = platform.output.read_text()
+        assert "stopped; nothing left running" in output
+
+        same_ports = [
+            "--pubsub-port",
+            str(state["pubsub"]["port"]),
+            "--firestore-port",
+            str(state["firestore"]["port"]),
+            "--firestore-websocket-port",
+            str(state["firestore"]["websocket_port"]),
+        ]
+        for name, agent in state["agents"].items():
+            same_ports += ["--agent-port", f"{name}={agent['port']}"]
+        second = platform.start(*same_ports)
+        assert second["pubsub"]["port"] == state["pubsub"]["port"]
+        assert {n: a["port"] for n, a in second["agents"].items()} == {
+            n: a["port"] for n, a in state["agents"].items()
+        }
+        assert platform.stop(signal.SIGTERM) == 0
+        assert_nothing_left(platform)
+    finally:
+        platform.kill_everything()
+
+
+@pytest.mark.timeout(60)
+def test_a_port_in_use_is_named_with_what_wanted_it(tmp_path: Path) -> None:
+    platform = LocalPlatform(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [*platform.command(), "--agent-port", f"sturdy={port}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 2
+    assert (
+        f"port {port} on 127.0.0.1 is already in use, so the agent 'sturdy' cannot listen there"
+    ) in result.stderr
+    assert "--base-port" in result.stderr
+    assert not platform.state_file.exists()
+
+
+def test_the_cli_documents_its_flags() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "localdev", "up", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    for flag in ("--base-port", "--tick-every", "--pubsub-port", "--agent-port", "--state-dir"):
+        assert flag in result.stdout
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.emulator
+@pytest.mark.timeout(120)
+def test_ctrl_c_while_starting_stops_what_was_started(tmp_path: Path) -> None:
+    require_emulators()
+    platform = LocalPlatform(tmp_path)
+    process = subprocess.Popen(
+        platform.command(),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        started = wait_for(
+            lambda: (found := children_of(process.pid)) and len(found) >= 2 and found,
+            60,
+            "the emulators to spawn",
+        )
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode in (0, 130), output
+        wait_for(lambda: not any(pid_alive(pid) for pid in started), 15, "the children to exit")
+        assert not platform.state_file.exists()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
