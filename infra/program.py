@@ -17,12 +17,24 @@ from infra.agent.plan import plan_fleet
 from infra.artifacts.sources import AgentSources, AgentSourcesArgs
 from infra.bus.topics import EventBus, EventBusArgs
 from infra.catalogue import FUNCTIONS_DIR, Catalogue, load_catalogue
+from infra.cost import CostGuards, CostGuardsArgs
+from infra.cost.guards import BUDGET_API
+from infra.firestore import (
+    FirestoreDatabase,
+    FirestoreDatabaseArgs,
+    FirestoreExports,
+    FirestoreExportsArgs,
+)
 from infra.labels import common_labels
-from infra.project.services import ProjectServices, ProjectServicesArgs
+from infra.monitoring import Monitoring, MonitoringArgs
+from infra.network import AgentEgress, AgentEgressArgs
+from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
 from infra.secrets.store import SecretStore, SecretStoreArgs
 from infra.settings import NAMESPACE, StackSettings, parse_settings, validate_against_catalogue
+from infra.snapshots import DeploySnapshot, DeploySnapshotArgs, render, snapshot
 
+COMPUTE_API = "compute.googleapis.com"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / ".build" / "archives"
 
@@ -37,6 +49,12 @@ class Fleet:
     sources: AgentSources
     agents: dict[str, Agent]
     ticks: dict[str, Tick]
+    firestore: FirestoreDatabase
+    exports: FirestoreExports | None
+    monitoring: Monitoring
+    cost: CostGuards
+    snapshot: DeploySnapshot
+    network: AgentEgress | None
 
 
 def read_settings() -> StackSettings:
@@ -58,6 +76,67 @@ def _namespace_values() -> dict[str, Any]:
     return {k: v for k, v in CONFIG.get().items() if k.startswith(f"{NAMESPACE}:")}
 
 
+def apis_for(settings: StackSettings) -> tuple[str, ...]:
+    """The stack's APIs: the fleet's own, plus what opt-in features need."""
+    extra: list[str] = []
+    if settings.budget.billing_account:
+        extra.append(BUDGET_API)
+    if settings.network.egress_via_vpc:
+        extra.append(COMPUTE_API)
+    return tuple(sorted({*REQUIRED_APIS, *extra}))
+
+
+def _declare_firestore(
+    settings: StackSettings, labels: dict[str, str], apis: list[pulumi.Resource]
+) -> tuple[FirestoreDatabase, FirestoreExports | None]:
+    """The database (first: agents depend on it) and, where enabled, its exports."""
+    protect = settings.deletion_protection
+    firestore = FirestoreDatabase(
+        "firestore",
+        FirestoreDatabaseArgs(
+            project=settings.project,
+            settings=settings.firestore,
+            protect=protect,
+            depends_on=apis,
+        ),
+    )
+    if not settings.firestore.exports.enabled:
+        return firestore, None
+    exports = FirestoreExports(
+        "firestore-exports",
+        FirestoreExportsArgs(
+            project=settings.project,
+            region=settings.region,
+            firestore_location=settings.firestore.location,
+            settings=settings.firestore.exports,
+            database=firestore.database,
+            protect=protect,
+            labels=labels,
+            depends_on=apis,
+        ),
+    )
+    return firestore, exports
+
+
+def _declare_network(
+    settings: StackSettings, labels: dict[str, str], apis: list[pulumi.Resource]
+) -> AgentEgress | None:
+    """Opt-in VPC egress (``switchboard:network.egressViaVpc``)."""
+    if not settings.network.egress_via_vpc:
+        return None
+    return AgentEgress(
+        "network",
+        AgentEgressArgs(
+            project=settings.project,
+            region=settings.region,
+            settings=settings.network,
+            protect=settings.deletion_protection,
+            labels=labels,
+            depends_on=apis,
+        ),
+    )
+
+
 def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
     """Declare every resource of the stack. Validation happens before the first one."""
     validate_against_catalogue(settings, set(catalogue.agents), set(catalogue.secrets))
@@ -66,8 +145,12 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
     project, region = settings.project, settings.region
     protect = settings.deletion_protection
 
-    services = ProjectServices("project", ProjectServicesArgs(project=project))
+    services = ProjectServices(
+        "project", ProjectServicesArgs(project=project, apis=apis_for(settings))
+    )
     apis = services.all
+    firestore, exports = _declare_firestore(settings, labels, apis)
+    network = _declare_network(settings, labels, apis)
     bus = EventBus(
         "bus",
         EventBusArgs(
@@ -112,7 +195,9 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
                 pubsub_service_agent=services.pubsub_service_agent,
                 labels=labels,
                 deletion_protection=protect,
-                depends_on=apis,
+                # Agents keep their state in Firestore: the database comes first.
+                depends_on=[*apis, firestore.database],
+                egress=network.egress if network else None,
             ),
         )
         for name, plan in plans.items()
@@ -132,7 +217,41 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
         for agent in catalogue.scheduled_agents()
         if agent.schedule is not None
     }
-    return Fleet(services, bus, secrets, sources, agents, ticks)
+    monitoring = Monitoring(
+        "monitoring", MonitoringArgs(settings=settings, plans=plans, labels=labels, depends_on=apis)
+    )
+    cost = CostGuards(
+        "cost",
+        CostGuardsArgs(
+            settings=settings, notification_channel=monitoring.channel.name, depends_on=apis
+        ),
+    )
+    archives = {name: agent.archive.object_name for name, agent in agents.items()}
+    deploy_snapshot = DeploySnapshot(
+        "deploy-snapshot",
+        DeploySnapshotArgs(
+            project=project,
+            region=region,
+            content=render(snapshot(settings, catalogue, plans, archives)),
+            protect=protect,
+            labels=labels,
+            depends_on=apis,
+        ),
+    )
+    return Fleet(
+        services,
+        bus,
+        secrets,
+        sources,
+        agents,
+        ticks,
+        firestore,
+        exports,
+        monitoring,
+        cost,
+        deploy_snapshot,
+        network,
+    )
 
 
 def export_outputs(fleet: Fleet) -> None:
@@ -143,6 +262,13 @@ def export_outputs(fleet: Fleet) -> None:
         {name: agent.service_account.email for name, agent in fleet.agents.items()},
     )
     pulumi.export("source_bucket", fleet.sources.bucket.name)
+    pulumi.export("firestore_database", fleet.firestore.database.name)
+    if fleet.exports is not None:
+        pulumi.export("firestore_export_bucket", fleet.exports.bucket.name)
+    pulumi.export("deploy_snapshot", fleet.snapshot.object.name)
+    pulumi.export("dashboard", fleet.monitoring.dashboard.id)
+    if fleet.network is not None:
+        pulumi.export("egress_ip", fleet.network.address.address)
 
 
 def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:

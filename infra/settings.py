@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -34,6 +35,21 @@ SECRET_VALUE_PREFIX = "secret-"
 
 class SettingsError(ValueError):
     """Stack configuration is missing or invalid; the message names every bad key."""
+
+
+def _cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
+        raise ValueError(f"{value!r} is not a five-field unix-cron expression")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Etc/UTC)") from None
+    return value
 
 
 def _duration(low: int, high: int, why: str) -> AfterValidator:
@@ -72,16 +88,126 @@ class AgentOverride(_Config):
 
 
 class BackupSettings(_Config):
-    """Firestore managed backups; 0 disables a schedule. GCP caps: 7 days / 14 weeks."""
+    """Firestore managed backups (``gcp.firestore.BackupSchedule``); 0 disables a schedule.
+
+    A database has at most one daily and one weekly schedule. The daily cap of 7 days is
+    this project's rule (DESIGN.md section 3); GCP's own ceiling for any schedule's
+    retention is 14 weeks. Longer retention comes from scheduled exports."""
 
     daily_retention_days: Annotated[int, Field(ge=0, le=7)] = 7
     weekly_retention_weeks: Annotated[int, Field(ge=0, le=14)] = 0
+    weekly_day: Literal[
+        "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"
+    ] = "SUNDAY"
+
+
+class ExportSettings(_Config):
+    """Scheduled managed exports to a bucket, for retention beyond managed backups."""
+
+    enabled: bool = True
+    schedule: Annotated[str, AfterValidator(_cron)] = "0 3 * * *"
+    """Five-field unix-cron, in ``timeZone``."""
+    time_zone: Annotated[str, AfterValidator(_timezone)] = "Etc/UTC"
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Export objects are deleted (bucket lifecycle rule) this many days after creation."""
+    minimum_retention_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    """Bucket retention policy: no export can be deleted or overwritten before this age.
+    0 = no retention policy. Not locked (a locked policy can never be shortened)."""
+
+    @field_validator("minimum_retention_days")
+    @classmethod
+    def _not_beyond_lifecycle(cls, value: int, info: ValidationInfo) -> int:
+        retention = info.data.get("retention_days")
+        if retention is not None and value > retention:
+            raise ValueError(
+                f"must not exceed retentionDays ({retention}): the lifecycle rule could "
+                "never delete what the retention policy still holds"
+            )
+        return value
 
 
 class FirestoreSettings(_Config):
     location: str = "eur3"
     point_in_time_recovery: bool = False
     backups: BackupSettings = BackupSettings()
+    exports: ExportSettings = ExportSettings()
+
+
+Ratio = Annotated[float, Field(gt=0, le=1)]
+
+
+class AlertThresholds(_Config):
+    """Alert thresholds; stack defaults under ``monitoring``, per agent under
+    ``monitoring.agents.<name>`` (only the keys given there override)."""
+
+    backlog_age_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] | None = None
+    """Oldest unacked message on a push subscription older than this -> alert."""
+    error_ratio: Ratio | None = None
+    """Share of requests answered 5xx (over ``windowSeconds``) above this -> alert."""
+    latency_fraction_of_timeout: Ratio | None = None
+    """p99 request latency above this fraction of the agent's timeout -> alert."""
+
+
+class MonitoringSettings(_Config):
+    """Alerting and the dashboard (``switchboard:monitoring``)."""
+
+    backlog_age_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 600
+    error_ratio: Ratio = 0.05
+    latency_fraction_of_timeout: Ratio = 0.8
+    dead_letter_threshold: Annotated[int, Field(ge=0)] = 0
+    """Alert when a dead-letter subscription holds more than this many messages."""
+    permanent_failure_threshold: Annotated[int, Field(ge=0)] = 0
+    """Alert when an agent logs more permanent failures than this in ``windowSeconds``."""
+    window_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
+    """How long a condition must hold (and the rate/percentile window)."""
+    auto_close_seconds: Annotated[int, Field(ge=1800, le=7 * 86400)] = 86400
+    runbook_base_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
+    """Where docs/runbooks/ is browsable (e.g. ``https://github.com/o/r/blob/main/docs/runbooks``);
+    unset: alerts cite the repository-relative path."""
+    agents: dict[str, AlertThresholds] = Field(default_factory=dict)
+
+    def for_agent(self, name: str) -> ResolvedThresholds:
+        override = self.agents.get(name) or AlertThresholds()
+        return ResolvedThresholds(
+            backlog_age_seconds=override.backlog_age_seconds or self.backlog_age_seconds,
+            error_ratio=override.error_ratio or self.error_ratio,
+            latency_fraction_of_timeout=(
+                override.latency_fraction_of_timeout or self.latency_fraction_of_timeout
+            ),
+        )
+
+
+class ResolvedThresholds(_Config):
+    backlog_age_seconds: int
+    error_ratio: float
+    latency_fraction_of_timeout: float
+
+
+class NetworkSettings(_Config):
+    """Opt-in VPC egress with a static NAT address (``switchboard:network``)."""
+
+    egress_via_vpc: bool = False
+    subnet_cidr: Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/(2[0-6]|1\d)$")] = (
+        "10.8.0.0/24"
+    )
+    """The subnet agents egress from (Direct VPC egress needs at least a /26)."""
+
+
+class BudgetSettings(_Config):
+    """An optional billing budget (``switchboard:budget``); off without a billing account."""
+
+    billing_account: (
+        Annotated[str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None
+    ) = None
+    amount: Annotated[int, Field(ge=1)] = 100
+    """Monthly budget, whole units of ``currencyCode`` (must be the billing account's)."""
+    currency_code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    thresholds: tuple[Annotated[float, Field(gt=0, le=2)], ...] = (0.5, 0.9, 1.0)
+
+
+class LoggingSettings(_Config):
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Retention of the project's ``_Default`` log bucket (above 30 days is billed)."""
 
 
 class StackSettings(_Config):
@@ -102,6 +228,10 @@ class StackSettings(_Config):
         str, _duration(600, 31 * 86400, "Pub/Sub topic retention: 10 minutes to 31 days")
     ] = "86400s"
     firestore: FirestoreSettings = FirestoreSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    network: NetworkSettings = NetworkSettings()
+    budget: BudgetSettings = BudgetSettings()
+    logging: LoggingSettings = LoggingSettings()
     agents: dict[str, AgentOverride] = Field(default_factory=dict)
     secrets_from_config: tuple[str, ...] = ()
     """Secrets whose value this stack sets with ``pulumi config set --secret
@@ -143,13 +273,42 @@ def parse_settings(stack: str, values: Mapping[str, Any]) -> StackSettings:
         data[name] = _decode(raw)
     data["secretsFromConfig"] = tuple(sorted(from_config))
     try:
-        return StackSettings.model_validate(data)
+        settings = StackSettings.model_validate(data)
     except ValidationError as error:
         for detail in error.errors():
             problems.append(f"  - {_key_for(detail['loc'])}: {_explain(detail)}")
+    else:
+        problems = [f"  - {NAMESPACE}:{key}: {why}" for key, why in stack_policy(settings)]
+        if not problems:
+            return settings
     raise SettingsError(
         f"invalid configuration for stack {stack!r} (Pulumi.{stack}.yaml):\n" + "\n".join(problems)
     )
+
+
+def stack_policy(settings: StackSettings) -> list[tuple[str, str]]:
+    """Rules across keys (cost and safety guards): (config key, why) per violation."""
+    problems: list[tuple[str, str]] = []
+    prod = settings.environment == "prod"
+    if settings.instances.keep_warm and not prod:
+        problems.append(
+            (
+                "instances.keepWarm",
+                f"must be false outside prod (min instances stay 0 in {settings.environment}: "
+                "idle instances are billed)",
+            )
+        )
+    if prod and not settings.firestore.point_in_time_recovery:
+        problems.append(
+            ("firestore.pointInTimeRecovery", "must be true in prod (7 days of recoverable reads)")
+        )
+    if prod and not settings.firestore.backups.daily_retention_days:
+        problems.append(
+            ("firestore.backups.dailyRetentionDays", "must be at least 1 in prod (daily backups)")
+        )
+    if prod and not settings.firestore.exports.enabled:
+        problems.append(("firestore.exports.enabled", "must be true in prod (long retention)"))
+    return problems
 
 
 def _decode(raw: Any) -> Any:
@@ -189,6 +348,18 @@ def validate_against_catalogue(
         f"  - {NAMESPACE}:agents.{name}: no such agent (agents: {', '.join(sorted(agent_names))})"
         for name in sorted(set(settings.agents) - agent_names)
     ]
+    problems += [
+        f"  - {NAMESPACE}:monitoring.agents.{name}: no such agent "
+        f"(agents: {', '.join(sorted(agent_names))})"
+        for name in sorted(set(settings.monitoring.agents) - agent_names)
+    ]
+    if settings.environment != "prod":
+        problems += [
+            f"  - {NAMESPACE}:agents.{name}.minInstances: must be 0 outside prod "
+            f"(got {override.min_instances}; idle instances are billed)"
+            for name, override in sorted(settings.agents.items())
+            if override.min_instances and name in agent_names
+        ]
     problems += [
         f"  - {NAMESPACE}:{SECRET_VALUE_PREFIX}{name}: no such secret in functions/catalogue.yaml "
         f"(secrets: {', '.join(sorted(secret_names))})"

@@ -19,6 +19,7 @@ from infra.agent.plan import (
 )
 from infra.agent.subscription import PushSubscription, PushSubscriptionArgs
 from infra.agent.workload import WorkloadInputs, declare_workload
+from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
 
 
@@ -38,6 +39,8 @@ class AgentArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     deletion_protection: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
+    egress: VpcEgress | None = None
+    """Opt-in VPC egress (``switchboard:network.egressViaVpc``)."""
 
 
 class Agent(pulumi.ComponentResource):
@@ -98,6 +101,7 @@ class Agent(pulumi.ComponentResource):
                 secret_ids={name: s.secret_id for name, s in args.secrets.items()},
                 labels=labels,
                 deletion_protection=args.deletion_protection,
+                egress=args.egress,
             ),
             parent=self,
             depends_on=[*grants, *args.depends_on],

@@ -14,6 +14,7 @@ import pulumi_gcp as gcp
 
 from infra.agent.plan import AgentPlan
 from infra.artifacts.sources import REPOSITORY_ID
+from infra.network.egress import VpcEgress
 
 FUNCTION_INGRESS = {True: "ALLOW_ALL", False: "ALLOW_INTERNAL_ONLY"}
 RUN_INGRESS = {True: "INGRESS_TRAFFIC_ALL", False: "INGRESS_TRAFFIC_INTERNAL_ONLY"}
@@ -42,6 +43,8 @@ class WorkloadInputs:
     """secret name -> Secret Manager secret id (``secret_id``, not the full path)."""
     labels: dict[str, str]
     deletion_protection: bool
+    egress: VpcEgress | None = None
+    """Opt-in: all outbound traffic through this VPC (Direct VPC egress), else none."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ def declare_function(
             "ingress_settings": FUNCTION_INGRESS[plan.public],
             "all_traffic_on_latest_revision": True,
             "service_account_email": inputs.service_account_email,
+            # CPU is only allocated while a request is served: that is how 2nd-gen
+            # functions are billed (no setting to make); Cloud Run services set cpu_idle.
+            **_function_egress(inputs.egress),
             "environment_variables": plan.env,
             "secret_environment_variables": [
                 {
@@ -161,6 +167,7 @@ def declare_service(
                 "min_instance_count": plan.min_instances,
                 "max_instance_count": plan.max_instances,
             },
+            **_service_egress(inputs.egress),
             "containers": [
                 {
                     "image": image,
@@ -177,6 +184,28 @@ def declare_service(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )
     return Workload(resource=service, service_name=service.name, uri=service.uri)
+
+
+def _function_egress(egress: VpcEgress | None) -> dict[str, object]:
+    if egress is None:
+        return {}
+    return {
+        "direct_vpc_network_interfaces": [
+            {"network": egress.network, "subnetwork": egress.subnetwork}
+        ],
+        "direct_vpc_egress": "VPC_EGRESS_ALL_TRAFFIC",
+    }
+
+
+def _service_egress(egress: VpcEgress | None) -> dict[str, object]:
+    if egress is None:
+        return {}
+    return {
+        "vpc_access": {
+            "network_interfaces": [{"network": egress.network, "subnetwork": egress.subnetwork}],
+            "egress": "ALL_TRAFFIC",
+        }
+    }
 
 
 def declare_workload(

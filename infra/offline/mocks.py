@@ -84,12 +84,51 @@ class GcpMocks(pulumi.runtime.Mocks):
             resource_id = f"projects/{project}/locations/{region}/repositories/{repository_id}"
             state.update(name=repository_id)
             return resource_id, state
-        return f"{args.name}-id", state
+        return self._observability(typ, args.name, project, name, state)
+
+    def _observability(  # noqa: PLR0911 - one return per resource family
+        self, typ: str, resource_name: str, project: str, name: str, state: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Firestore, monitoring, logging, billing and network resources."""
+        if typ == "gcp:firestore/database:Database":
+            state.update(uid=_short_hash(project, name), etag="mock")
+            return f"projects/{project}/databases/{name}", state
+        collections = {
+            "gcp:monitoring/notificationChannel:NotificationChannel": "notificationChannels",
+            "gcp:monitoring/alertPolicy:AlertPolicy": "alertPolicies",
+            "gcp:monitoring/dashboard:Dashboard": "dashboards",
+        }
+        if typ in collections:
+            resource_id = f"projects/{project}/{collections[typ]}/{_short_hash(resource_name)}"
+            state.update(name=resource_id)
+            return resource_id, state
+        if typ == "gcp:logging/metric:Metric":
+            return name, state
+        if typ == "gcp:billing/budget:Budget":
+            state.update(name=f"billingAccounts/mock/budgets/{_short_hash(resource_name)}")
+            return state["name"], state
+        if typ in ("gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"):
+            kind = (
+                "global/networks"
+                if typ.endswith("Network")
+                else f"regions/{state.get('region')}/subnetworks"
+            )
+            resource_id = f"projects/{project}/{kind}/{name}"
+            link = f"https://www.googleapis.com/compute/v1/{resource_id}"
+            state.update(selfLink=link, name=name)
+            return resource_id, state
+        if typ == "gcp:compute/address:Address":
+            region = state.get("region")
+            resource_id = f"projects/{project}/regions/{region}/addresses/{name}"
+            link = f"https://www.googleapis.com/compute/v1/{resource_id}"
+            state.update(address="203.0.113.10", selfLink=link)
+            return resource_id, state
+        return f"{resource_name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "gcp:organizations/getProject:getProject":
-            return {"number": FAKE_PROJECT_NUMBER, "projectId": args.args.get("projectId")}, None
-        return {}, None
+            return {"number": FAKE_PROJECT_NUMBER, "projectId": args.args.get("projectId")}, []
+        return {}, []
 
 
 @dataclass(frozen=True)

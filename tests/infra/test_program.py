@@ -93,6 +93,8 @@ def member_symbol(member: str, run: Run) -> str:
     account = email.split("@")[0]
     if account.endswith("-push"):
         return "invoker"
+    if account == "sb-firestore-export":
+        return "firestore-export"
     return "agent" if account != "sb-builder" else "builder"
 
 
@@ -131,8 +133,8 @@ def rendered_grants(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
 
 
 def _owner(r: Registration, run: Run, member: str, inputs: dict[str, Any]) -> str:
-    if member == "builder":
-        return "builder"
+    if member in ("builder", "firestore-export"):
+        return member
     parents = {x.urn: x for x in run.registrations}
     node = parents.get(r.parent)
     while node is not None and node.type != "switchboard:agent:Agent":
@@ -161,7 +163,16 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
             "builder",
         ),
     }
-    assert set(grants) == {*plans, "builder"}
+    assert grants["firestore-export"] == {
+        ("project", "project", "roles/datastore.importExportAdmin", "firestore-export"),
+        (
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "",
+            "roles/storage.legacyBucketWriter",
+            "firestore-export",
+        ),
+    }
+    assert set(grants) == {*plans, "builder", "firestore-export"}
     roles = {role for agent_grants in grants.values() for _, _, role, _ in agent_grants}
     assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
 

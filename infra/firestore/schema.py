@@ -1,0 +1,49 @@
+"""What the agents need of Firestore's configuration, as plain data.
+
+TTL policies: every collection whose documents carry an ``expires_at`` timestamp that
+the code documents as its TTL field. Composite indexes: every query the agents make that
+a single-field index cannot serve (or will not, once the query moves into Firestore).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DATABASE_ID = "(default)"
+
+
+@dataclass(frozen=True)
+class TtlField:
+    collection: str
+    field: str
+    why: str
+
+
+@dataclass(frozen=True)
+class CompositeIndex:
+    name: str
+    collection: str
+    fields: tuple[tuple[str, str], ...]
+    """(field path, ASCENDING | DESCENDING), in index order."""
+    why: str
+
+
+TTL_FIELDS: tuple[TtlField, ...] = (
+    TtlField(
+        "processed_events",
+        "expires_at",
+        "the runtime's idempotency claims (docs/agent-contract.md)",
+    ),
+    TtlField("notifications", "expires_at", "notifier's per-SMS records (functions/notifier)"),
+    TtlField("reminders", "expires_at", "reminders' per-booking claims (functions/reminders)"),
+)
+
+COMPOSITE_INDEXES: tuple[CompositeIndex, ...] = (
+    CompositeIndex(
+        "bookings-by-status-and-start",
+        "bookings",
+        (("status", "ASCENDING"), ("starts_at", "ASCENDING")),
+        "reminders: confirmed bookings starting within the reminder window "
+        '(status == "confirmed" AND starts_at in [now, now + window], ordered by starts_at)',
+    ),
+)
