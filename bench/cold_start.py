@@ -1,0 +1,201 @@
+"""Cold-start and per-message overhead of the agents (a measurement, not a test).
+
+    .venv/bin/python bench/cold_start.py [--runs 7] [--messages 200]
+
+1. Import time: each agent's ``main`` module vs a hello-world functions-framework function,
+   each in fresh subprocesses (``import functions_framework`` first, as the framework
+   does, then ``import main``; wall time of ``import main`` alone, median of --runs).
+2. First request: in the same fresh process, the first push request against the
+   emulators (the lazy imports of pydantic, Firestore, Pub/Sub land here), ledger agent.
+3. Handler overhead per message, warm, on the emulators: a no-op ``Agent`` route
+   (parse, validate, claim with create(), complete) vs a hello-world handler.
+
+Starts its own emulators (localdev.emulators) on free ports and stops them by PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FUNCTIONS = REPO / "functions"
+AGENTS = ("gateway", "scheduler", "billing", "notifier", "reminders", "ledger")
+HELLO = """import functions_framework
+
+
+@functions_framework.http
+def handle(request):
+    return ("", 204)
+"""
+IMPORT_PROBE = r"""
+import sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import functions_framework
+started = time.perf_counter()
+import main
+print((time.perf_counter() - started) * 1000)
+"""
+FIRST_REQUEST_PROBE = r"""
+import json, sys, time
+sys.path[:0] = [sys.argv[2]]
+started = time.perf_counter()
+import functions_framework
+app = functions_framework.create_app(target="handle", source=sys.argv[1] + "/main.py")
+loaded = time.perf_counter()
+response = app.test_client().post("/", json=json.loads(sys.argv[3]))
+done = time.perf_counter()
+assert response.status_code == 200, response.get_data(as_text=True)
+print((loaded - started) * 1000, (done - loaded) * 1000)
+"""
+
+
+def envelope(event_id: str, subscription: str = "projects/p/subscriptions/ledger-bookings") -> dict:
+    data = base64.b64encode(json.dumps({"booking_id": "bk-bench-1"}).encode()).decode()
+    return {
+        "message": {
+            "data": data,
+            "attributes": {
+                "type": "booking.cancelled",
+                "event_id": event_id,
+                "source": "bench",
+                "correlation_id": event_id,
+                "causation_id": "",
+            },
+            "messageId": "1",
+        },
+        "subscription": subscription,
+    }
+
+
+def median_ms(command: list[str], runs: int, env: dict | None = None) -> float:
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+        samples.append(float(out.stdout.split()[-1]))
+    return statistics.median(samples)
+
+
+def import_times(runs: int) -> None:
+    shared = str(FUNCTIONS / "shared")
+    with tempfile.TemporaryDirectory() as hello_dir:
+        Path(hello_dir, "main.py").write_text(HELLO)
+        base = median_ms([sys.executable, "-c", IMPORT_PROBE, hello_dir, shared], runs)
+        print(f"{'hello-world':<12} import main: {base:7.1f} ms")
+    framework = median_ms(
+        [
+            sys.executable,
+            "-c",
+            "import time; s=time.perf_counter(); import functions_framework; "
+            "print((time.perf_counter()-s)*1000)",
+        ],
+        runs,
+    )
+    print(f"{'(framework)':<12} import functions_framework: {framework:7.1f} ms")
+    for agent in AGENTS:
+        ms = median_ms([sys.executable, "-c", IMPORT_PROBE, str(FUNCTIONS / agent), shared], runs)
+        print(f"{agent:<12} import main: {ms:7.1f} ms  (+{ms - base:.1f} ms vs hello-world)")
+
+
+def first_request(env: dict, runs: int) -> None:
+    shared = str(FUNCTIONS / "shared")
+    loads, firsts = [], []
+    for run in range(runs):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                FIRST_REQUEST_PROBE,
+                str(FUNCTIONS / "ledger"),
+                shared,
+                json.dumps(envelope(f"cold-{run}-{time.time()}")),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        load, first = map(float, out.stdout.split()[-2:])
+        loads.append(load)
+        firsts.append(first)
+    print(
+        f"ledger cold: framework+app load {statistics.median(loads):.0f} ms, "
+        f"first request {statistics.median(firsts):.0f} ms (medians of {runs})"
+    )
+
+
+def overhead(messages: int) -> None:
+    import flask
+
+    sys.path.insert(0, str(FUNCTIONS / "shared"))
+    from switchboard_runtime import Agent
+
+    agent = Agent("bench")
+    agent.on("booking.cancelled")(lambda ctx: "processed")
+    app = flask.Flask("bench")
+    app.add_url_rule("/", "agent", lambda: agent.handle(flask.request), methods=["POST"])
+    app.add_url_rule("/hello", "hello", lambda: ("", 204), methods=["POST"])
+    client = app.test_client()
+    for i in range(10):  # warm up clients and imports
+        client.post("/", json=envelope(f"warm-{i}"))
+
+    def timed(path: str, make: object) -> list[float]:
+        samples = []
+        for i in range(messages):
+            body = make(i)  # type: ignore[operator]
+            started = time.perf_counter()
+            response = client.post(path, json=body)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code in (200, 204), response.get_data(as_text=True)
+        return samples
+
+    stamp = time.time()
+    hello = timed("/hello", lambda i: envelope(f"h-{i}"))
+    runtime = timed("/", lambda i: envelope(f"m-{stamp}-{i}"))
+    duplicate = timed("/", lambda i: envelope(f"m-{stamp}-{i}"))
+    for name, samples in (
+        ("hello-world", hello),
+        ("runtime, new event", runtime),
+        ("runtime, duplicate", duplicate),
+    ):
+        samples.sort()
+        print(
+            f"{name:<20} p50 {samples[len(samples) // 2]:6.2f} ms  "
+            f"p95 {samples[int(len(samples) * 0.95)]:6.2f} ms  "
+            f"mean {statistics.fmean(samples):6.2f} ms  (n={len(samples)})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--messages", type=int, default=200)
+    options = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    import_times(options.runs)
+    sys.path.insert(0, str(REPO))
+    from localdev.emulators import running_emulators
+
+    with tempfile.TemporaryDirectory() as logs, running_emulators(Path(logs)) as emulators:
+        env = {
+            **os.environ,
+            **emulators.client_env("demo-bench"),
+            "SWITCHBOARD_DEAD_LETTERS": "{}",
+            "SWITCHBOARD_TIMEOUT_SECONDS": "30",
+            "LOG_LEVEL": "WARNING",
+        }
+        first_request(env, max(3, options.runs // 2))
+        os.environ.update(env)
+        overhead(options.messages)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Lazy, cached Google Cloud clients.
+
+Nothing heavy is imported at module import time (cold start): each client's library is
+imported on first use and the client cached per (project, database, emulator host), so
+a warm instance reuses its channels and tests may switch projects.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google.cloud import firestore, pubsub_v1
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, ...], Any] = {}
+
+
+def project_id() -> str:
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
+    if not project:
+        raise RuntimeError("GOOGLE_CLOUD_PROJECT is not set")
+    return project
+
+
+def database_id() -> str:
+    return os.environ.get("SWITCHBOARD_FIRESTORE_DATABASE") or "(default)"
+
+
+def firestore_client() -> firestore.Client:
+    key = ("firestore", project_id(), database_id(), os.environ.get("FIRESTORE_EMULATOR_HOST", ""))
+    with _lock:
+        client = _cache.get(key)
+        if client is None:
+            from google.cloud import firestore
+
+            client = firestore.Client(project=key[1], database=key[2])
+            _cache[key] = client
+        return client
+
+
+def publisher_client() -> pubsub_v1.PublisherClient:
+    key = ("publisher", os.environ.get("PUBSUB_EMULATOR_HOST", ""))
+    with _lock:
+        client = _cache.get(key)
+        if client is None:
+            from google.cloud import pubsub_v1
+
+            # Publish one message at a time, at once: handlers wait on each publish.
+            client = pubsub_v1.PublisherClient(
+                batch_settings=pubsub_v1.types.BatchSettings(max_messages=1, max_latency=0.0)
+            )
+            _cache[key] = client
+        return client
+
+
+def topic_path(topic_id: str) -> str:
+    return f"projects/{project_id()}/topics/{topic_id}"
+
+
+def reset() -> None:
+    """Forget every cached client (tests)."""
+    with _lock:
+        _cache.clear()

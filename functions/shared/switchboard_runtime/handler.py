@@ -1,0 +1,290 @@
+"""The agent wrapper: parse, validate, claim, run, publish, complete; errors -> ack or nack.
+
+Usage in an agent's ``main.py``::
+
+    from switchboard_runtime import Agent
+
+    agent = Agent("billing", secrets=("STRIPE_API_KEY",))
+
+    @agent.on("booking.confirmed")
+    def on_confirmed(ctx):          # ctx: switchboard_runtime.Context
+        ...
+        ctx.publish("payments", "payment.link_created", {...}, purpose="payment-link")
+
+    def handle(request):            # the functions-framework entry point
+        return agent.handle(request)
+
+Responses (Pub/Sub acks 2xx, retries anything else):
+
+| case | status | outcome |
+|---|---|---|
+| processed | 200 | ``processed`` (or what the handler returned) |
+| already done or dead-lettered | 200 | ``duplicate`` |
+| permanent failure, dead-lettered | 200 | ``dead_lettered`` |
+| permanent failure, dead-letter publish failed | 500 | ``dead_letter_failed`` |
+| transient failure (claim released) | 503 | ``retry`` |
+| another delivery holds the claim | 503 | ``busy`` |
+| not a push envelope | 400 | ``malformed`` (Pub/Sub retries, then dead-letters) |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from switchboard_runtime import logging as slog
+from switchboard_runtime.budget import Budget
+from switchboard_runtime.envelope import EnvelopeError, Event, parse_envelope
+from switchboard_runtime.errors import PermanentError, TransientError, classify
+
+if TYPE_CHECKING:
+    from flask import Request
+    from pydantic import BaseModel
+
+Response = tuple[str, int, dict[str, str]]
+Route = Callable[["Context"], "str | None"]
+MAX_ATTRIBUTE_BYTES = 1000
+
+REDRIVE_ATTRIBUTE = "redrive_target"
+"""Set by tools/deadletters on a redriven copy: a failed event may then run again."""
+
+
+@dataclass
+class Context:
+    """What a handler gets: the event, its validated data, time budget and helpers."""
+
+    agent: str
+    event: Event
+    data: BaseModel
+    budget: Budget
+    attempt: int = 1
+    taken_over: bool = False
+    published: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> Any:
+        return slog.get_logger()
+
+    def derive_id(self, purpose: str) -> str:
+        """The deterministic id of the follow-up published for ``purpose``."""
+        from switchboard_runtime.publisher import derive_event_id
+
+        return derive_event_id(self.event.event_id, purpose)
+
+    def publish(
+        self, topic: str, event_type: str, data: Any, *, purpose: str, event_id: str | None = None
+    ) -> str:
+        """Publish a follow-up (waits for the server) with correlation and causation ids.
+
+        Its ``event_id`` is ``derive_id(purpose)`` unless given (an id derived from
+        something more stable than this event, e.g. one reminder per booking).
+        """
+        from switchboard_runtime.publisher import publish_event
+
+        event_id = event_id or self.derive_id(purpose)
+        self.retry(
+            lambda: publish_event(
+                topic,
+                event_type,
+                data,
+                event_id=event_id,
+                source=self.agent,
+                correlation_id=self.event.correlation_id,
+                causation_id=self.event.event_id,
+                timeout=self.budget.call_timeout(cap=30.0),
+            )
+        )
+        self.published.append(event_id)
+        return event_id
+
+    def retry(self, fn: Callable[[], Any]) -> Any:
+        """Call ``fn`` with jittered backoff on transient errors, inside the time budget."""
+        from switchboard_runtime.retry import call_with_retry
+
+        return call_with_retry(fn, self.budget)
+
+    def firestore(self) -> Any:
+        from switchboard_runtime.clients import firestore_client
+
+        return firestore_client()
+
+
+class Agent:
+    """One agent: its name, the secrets to redact, and a route per event type."""
+
+    def __init__(self, name: str, *, secrets: Sequence[str] = ()) -> None:
+        self.name = name
+        self.secrets = tuple(secrets)
+        self.routes: dict[str, Route] = {}
+        slog.configure(self.secrets)
+
+    def on(self, *event_types: str) -> Callable[[Route], Route]:
+        def register(route: Route) -> Route:
+            for event_type in event_types:
+                self.routes[event_type] = route
+            return route
+
+        return register
+
+    # -- the HTTP entry point --------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        started = time.monotonic()
+        budget = Budget()
+        token = slog.bind(agent=self.name, **_trace(request))
+        outcome, status, body = "error", 500, "the handler died"
+        try:
+            outcome, status, body = self._handle(request, budget)
+            return _respond(status, outcome, body)
+        finally:
+            # The one request line per delivery (log-based metrics count its ``outcome``).
+            latency = round((time.monotonic() - started) * 1000, 1)
+            fields = {"outcome": outcome, "status": status, "latency_ms": latency}
+            if body:
+                fields["reason"] = body[:500]
+            slog.get_logger().log(_level(status, outcome), outcome, extra={"fields": fields})
+            slog.unbind(token)
+
+    def _handle(self, request: Request, budget: Budget) -> tuple[str, int, str]:
+        if request.method != "POST":
+            return "method_not_allowed", 405, "POST a Pub/Sub push envelope"
+        try:
+            event = parse_envelope(request.get_data(cache=False))
+        except EnvelopeError as exc:
+            return "malformed", 400, str(exc)
+        slog.bind(
+            event_id=event.event_id,
+            type=event.type,
+            correlation_id=event.correlation_id,
+            subscription=event.subscription,
+            delivery_attempt=event.delivery_attempt,
+        )
+        try:
+            data = self._validate(event)
+        except PermanentError as exc:
+            return self._dead_letter(event, exc.reason, None)
+        return self._run(event, data, budget)
+
+    def _validate(self, event: Event) -> BaseModel:
+        from switchboard_runtime.events import spec_for, validate
+
+        event.require()
+        spec_for(event.type)
+        if event.type not in self.routes:
+            raise PermanentError(f"agent {self.name!r} does not handle {event.type!r}")
+        return validate(event.type, event.json_data())
+
+    def _run(  # noqa: PLR0911 - one return per row of the response table
+        self, event: Event, data: BaseModel, budget: Budget
+    ) -> tuple[str, int, str]:
+        from switchboard_runtime.idempotency import Claim, ClaimResult
+
+        redriven = bool(event.attributes.get(REDRIVE_ATTRIBUTE))
+        claim = Claim(self.name, event.event_id, event.type, redrive=redriven)
+        try:
+            result = claim.acquire()
+        except Exception as exc:
+            slog.get_logger().warning(f"claim failed: {classify(exc).reason}")
+            return "retry", 503, "claim failed"
+        if result is ClaimResult.DUPLICATE:
+            return "duplicate", 200, "already processed"
+        if result is ClaimResult.BUSY:
+            return "busy", 503, "another delivery is processing this event"
+        context = Context(
+            self.name,
+            event,
+            data,
+            budget,
+            attempt=claim.attempts,
+            taken_over=result is ClaimResult.TAKEN_OVER,
+        )
+        try:
+            outcome = self.routes[event.type](context) or "processed"
+        except Exception as exc:
+            verdict = classify(exc)
+            if isinstance(verdict, PermanentError):
+                slog.get_logger().warning(f"permanent failure: {verdict.reason}")
+                return self._dead_letter(event, verdict.reason, claim)
+            slog.get_logger().warning(f"transient failure: {verdict.reason}", exc_info=True)
+            _quietly(claim.release)
+            return "retry", 503, verdict.reason
+        try:
+            claim.complete(outcome)
+        except Exception as exc:
+            # Side effects are done; a redelivery re-runs after the lease and relies on
+            # the third parties' idempotency and our own records.
+            slog.get_logger().warning(f"completion failed: {classify(exc).reason}")
+            return "retry", 503, "completion failed"
+        return outcome, 200, ""
+
+    def _dead_letter(self, event: Event, reason: str, claim: Any) -> tuple[str, int, str]:
+        """Publish the original message, with the reason, to its dead-letter topic."""
+        from switchboard_runtime.idempotency import Claim
+        from switchboard_runtime.publisher import (
+            ConfigurationError,
+            dead_letter_topics,
+            publish_raw,
+        )
+
+        try:
+            topic = dead_letter_topics().get(event.subscription)
+            if not topic:
+                raise ConfigurationError(
+                    f"no dead-letter topic for subscription {event.subscription!r} in "
+                    "SWITCHBOARD_DEAD_LETTERS"
+                )
+            attributes = {
+                **event.attributes,
+                "failure_reason": _clip(reason),
+                "failed_agent": self.name,
+                "failed_subscription": event.subscription,
+            }
+            publish_raw(topic, event.raw_data, attributes)
+        except Exception as exc:
+            slog.get_logger().error(f"dead-letter publish failed: {exc}")
+            if claim is not None:
+                _quietly(claim.release)
+            return "dead_letter_failed", 500, "could not dead-letter; retry"
+        if event.event_id:
+            claim = claim or Claim(self.name, event.event_id, event.type)
+            _quietly(lambda: claim.fail(reason))
+        slog.get_logger().warning(f"dead-lettered: {reason}")
+        return "dead_lettered", 200, reason
+
+
+def _level(status: int, outcome: str) -> int:
+    if status >= 500 and outcome not in {"retry", "busy"}:
+        return logging.ERROR
+    if status >= 400 or outcome == "dead_lettered":
+        return logging.WARNING
+    return logging.INFO
+
+
+def _clip(text: str) -> str:
+    encoded = text.encode()[:MAX_ATTRIBUTE_BYTES]
+    return encoded.decode("utf-8", "ignore")
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    try:
+        action()
+    except Exception as exc:
+        slog.get_logger().warning(f"ignored: {classify(exc).reason}")
+
+
+def _trace(request: Request) -> dict[str, Any]:
+    import os
+
+    return slog.trace_fields(request.headers, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+
+
+def _respond(status: int, outcome: str, detail: str) -> Response:
+    body = json.dumps({"outcome": outcome, "detail": detail[:500]})
+    return body, status, {"Content-Type": "application/json"}
+
+
+__all__ = ["Agent", "Context", "PermanentError", "TransientError"]

@@ -1,0 +1,86 @@
+"""Structured logs: Cloud Logging's fields, trace ids, and secrets never printed."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+from switchboard_runtime import logging as slog
+
+
+@pytest.fixture
+def stream(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_live_supersecretvalue123")
+    monkeypatch.setenv(
+        "GOOGLE_CALENDAR_CREDENTIALS",
+        json.dumps(
+            {
+                "type": "service_account",
+                "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEabc123\n-----END-----\n",
+                "client_email": "sa@example.iam.gserviceaccount.com",
+            }
+        ),
+    )
+    buffer = io.StringIO()
+    logger = logging.getLogger(slog.LOGGER_NAME)
+    saved = list(logger.handlers)
+    slog.configure(["STRIPE_API_KEY", "GOOGLE_CALENDAR_CREDENTIALS"], stream=buffer)
+    yield buffer
+    logger.handlers[:] = saved
+
+
+def lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_records_are_cloud_logging_json(stream: io.StringIO) -> None:
+    token = slog.bind(
+        agent="billing",
+        event_id="e-1",
+        **slog.trace_fields(
+            {"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"}, "proj"
+        ),
+    )
+    slog.get_logger().warning("hello", extra={"fields": {"outcome": "x", "latency_ms": 1.5}})
+    slog.unbind(token)
+    (line,) = lines(stream)
+    assert line["severity"] == "WARNING" and line["message"] == "hello"
+    assert line["logging.googleapis.com/trace"] == (
+        "projects/proj/traces/105445aa7843bc8bf206b12000100000"
+    )
+    assert line["logging.googleapis.com/spanId"] == "1"
+    assert line["agent"] == "billing" and line["event_id"] == "e-1"
+    assert line["outcome"] == "x" and line["latency_ms"] == 1.5
+
+
+def test_traceparent_is_understood() -> None:
+    fields = slog.trace_fields(
+        {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}, "p"
+    )
+    assert fields["logging.googleapis.com/trace"].endswith("4bf92f3577b34da6a3ce929d0e0e4736")
+    assert fields["logging.googleapis.com/trace_sampled"] is True
+    assert slog.trace_fields({}, "p") == {}
+
+
+def test_secret_values_never_appear(stream: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
+    logger = slog.get_logger()
+    logger.error(
+        "key is sk_live_supersecretvalue123 oops",
+        extra={"fields": {"config": {"key": "sk_live_supersecretvalue123"}}},
+    )
+    try:
+        raise ValueError("bad key sk_live_supersecretvalue123")
+    except ValueError:
+        logger.exception("failed")
+    logger.info("creds: %s", "-----BEGIN PRIVATE KEY-----\nMIIEabc123\n-----END-----\n")
+    text = stream.getvalue()
+    assert "sk_live_supersecretvalue123" not in text
+    assert "MIIEabc123" not in text
+    assert text.count(slog.REDACTED) >= 4
+    assert len(lines(stream)) == 3
+    # Redaction rewrites the record itself, so other handlers never see a secret either.
+    assert "key is" in caplog.text
+    assert "sk_live_supersecretvalue123" not in caplog.text
+    assert "MIIEabc123" not in caplog.text
