@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev scenario test test-unit lint format constraints deadletters
+.PHONY: help venv dev scenario test test-unit lint format constraints deadletters render diff topology policy verify
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,22 @@ test: venv ## the whole suite: unit tests and emulator tests (emulators are star
 
 test-unit: venv ## only the fast offline tests
 	$(PY) -m pytest -m "not emulator"
+
+render: venv ## offline render of every stack into rendered/ (commit the result)
+	$(PY) -m tools.render all
+
+diff: venv ## what the working tree changes vs the committed renders (BASE=origin/main: vs a ref)
+	$(PY) -m tools.diff $(if $(BASE),--base $(BASE))
+
+topology: venv ## redraw docs/topology.mmd and docs/topology.svg from the catalogue
+	$(PY) -m tools.topology
+
+policy: venv ## policies over the renders, then the CrossGuard pack in its own venv
+	$(PY) -m policy.switchboard_policies
+	PYTHON=$(PYTHON) policy/check.sh
+
+verify: venv ## after `pulumi up`: the live project vs the catalogue (STACK=dev)
+	$(PY) -m tools.verify --stack $(or $(STACK),dev)
 
 lint: venv ## ruff check and format check
 	$(PY) -m ruff check .

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,6 +114,20 @@ def _handle_signals(handler: Callable[[int, object], None]) -> None:
         signal.signal(signum, handler)
 
 
+def _stop_when_orphaned(poll_seconds: float = 1.0) -> None:
+    """SIGTERM ourselves if our parent dies. `timeout make dev` or a supervisor that
+    signals `make` only would otherwise leave the platform running with no owner."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        print("parent process exited; stopping the local platform", file=sys.stderr)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def command_up(args: argparse.Namespace) -> int:
 
     state_file = args.state_dir / STATE_FILE
@@ -149,6 +164,7 @@ def command_up(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     _handle_signals(interrupt_start)
+    _stop_when_orphaned()
 
     options = PlatformOptions(
         functions_root=args.functions_root,

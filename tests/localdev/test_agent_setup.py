@@ -81,7 +81,7 @@ def test_subscription_request_stores_filter_dead_letter_and_retry() -> None:
     assert request["ack_deadline_seconds"] == 60
     assert request["dead_letter_policy"] == {
         "dead_letter_topic": "projects/switchboard-local/topics/scheduler-on-bookings-dead-letter",
-        "max_delivery_attempts": 5,
+        "max_delivery_attempts": consumer.spec.max_delivery_attempts,
     }
     assert request["expiration_policy"] == {}
     labels = request["labels"]

@@ -25,13 +25,14 @@ claims: dict[str, str] = {}
 
 
 class MemoryClaim:
-    def __init__(self, agent: str, event_id: str, event_type: str) -> None:
+    def __init__(self, agent: str, event_id: str, event_type: str, redrive: bool = False) -> None:
         self.key = f"{agent}:{event_id}"
         self.attempts = 1
+        self.redrive = redrive
 
     def acquire(self) -> idem.ClaimResult:
         state = claims.get(self.key)
-        if state in ("done", "failed"):
+        if state == "done" or (state == "failed" and not self.redrive):
             return idem.ClaimResult.DUPLICATE
         if state == "claimed":
             return idem.ClaimResult.BUSY

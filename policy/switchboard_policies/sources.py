@@ -1,0 +1,48 @@
+"""Inputs for the pure policies outside CrossGuard: the catalogue and rendered manifests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Context, Resource, infer_stack
+
+
+def public_agents(functions_root: Path) -> frozenset[str]:
+    """Agents whose ``agent.yaml`` declares ``ingress: public`` (folder name = agent)."""
+    public = set()
+    for manifest in sorted(functions_root.glob("*/agent.yaml")):
+        document = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+        if isinstance(document, Mapping) and document.get("ingress") == "public":
+            public.add(manifest.parent.name)
+    return frozenset(public)
+
+
+def resources_from_manifest(manifest: Mapping[str, Any]) -> list[Resource]:
+    """Custom resources of a ``tools.render`` manifest (components carry no props)."""
+    return [
+        Resource(
+            type=r["type"],
+            name=r["name"],
+            props=r.get("inputs", {}),
+            protect=bool(r.get("options", {}).get("protect")),
+            id=r.get("id", ""),
+        )
+        for r in manifest.get("resources", [])
+        if r.get("custom", True)
+    ]
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def manifest_context(
+    manifest: Mapping[str, Any], resources: list[Resource], functions_root: Path
+) -> Context:
+    stack = manifest.get("stack") or infer_stack(resources)
+    return Context(stack=stack, public_services=public_agents(functions_root))

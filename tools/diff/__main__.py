@@ -1,0 +1,90 @@
+"""``python -m tools.diff [--stack S ...] [--base REF [--head REF] | --stacks A B]
+[--markdown] [--output FILE] [--fail-on-warnings]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tools.diff.compare import Diff, compare
+from tools.diff.report import markdown_report, text_report
+from tools.diff.sources import RefRenderError, committed, render_refs, working_tree
+from tools.render.manifest import STACKS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.diff",
+        description="Diff offline renders: working tree vs committed manifests (default), "
+        "two git refs (--base/--head), or two stacks (--stacks).",
+    )
+    parser.add_argument("--stack", action="append", choices=STACKS, help="repeatable; default all")
+    parser.add_argument("--rendered", type=Path, default=REPO_ROOT / "rendered")
+    parser.add_argument("--base", help="git ref of the base side (e.g. origin/main)")
+    parser.add_argument("--head", help="git ref of the head side (default: the working tree)")
+    parser.add_argument("--stacks", nargs=2, metavar=("A", "B"), choices=STACKS)
+    parser.add_argument("--functions-root", type=Path, help="head side: another functions/")
+    parser.add_argument("--markdown", action="store_true", help="Markdown for a PR comment")
+    parser.add_argument("--output", type=Path, help="write the report here instead of stdout")
+    parser.add_argument(
+        "--fail-on-warnings", action="store_true", help="exit 2 when a data-losing change exists"
+    )
+    args = parser.parse_args(argv)
+    if args.stacks and (args.base or args.head):
+        parser.error("--stacks cannot be combined with --base/--head")
+    if args.head and not args.base:
+        parser.error("--head needs --base")
+    return args
+
+
+def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
+    if args.stacks:
+        a, b = args.stacks
+        base, head = working_tree(a), working_tree(b, args.functions_root)
+        return [(f"{a} vs {b}", compare(base, head, a, b, replacements=False))]
+    stacks = args.stack or list(STACKS)
+    if args.base:
+        bases = render_refs(REPO_ROOT, args.base, stacks)
+        if args.head:
+            heads = render_refs(REPO_ROOT, args.head, stacks)
+            head_label = args.head
+        else:
+            heads = {s: working_tree(s, args.functions_root) for s in stacks}
+            head_label = "working tree"
+        return [(s, compare(bases[s], heads[s], args.base, head_label)) for s in stacks]
+    return [
+        (
+            s,
+            compare(
+                committed(s, args.rendered),
+                working_tree(s, args.functions_root),
+                f"rendered/{s}.json",
+                "working tree",
+            ),
+        )
+        for s in stacks
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        diffs = collect(args)
+    except RefRenderError as error:
+        print(f"tools.diff: {error}", file=sys.stderr)
+        return 1
+    report = markdown_report(diffs) if args.markdown else text_report(diffs)
+    if args.output:
+        args.output.write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    if args.fail_on_warnings and any(d.warnings for _, d in diffs):
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""What GCP cannot change in place, and what a replacement of a stateful resource costs.
+
+A change to an immutable field makes Pulumi (the provider) replace the resource; a
+registration may also declare ``replaceOnChanges``. Replacing one of the
+:data:`STATEFUL_ADVICE` types loses data or traffic unless someone acts first.
+"""
+
+from __future__ import annotations
+
+SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
+TOPIC = "gcp:pubsub/topic:Topic"
+BUCKET = "gcp:storage/bucket:Bucket"
+SECRET = "gcp:secretmanager/secret:Secret"
+DATABASE = "gcp:firestore/database:Database"
+
+IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
+    SUBSCRIPTION: frozenset({"name", "project", "topic", "filter", "enableMessageOrdering"}),
+    TOPIC: frozenset({"name", "project"}),
+    BUCKET: frozenset({"name", "project", "location"}),
+    SECRET: frozenset({"secretId", "project", "replication"}),
+    DATABASE: frozenset({"name", "project", "locationId"}),
+    "gcp:cloudfunctionsv2/function:Function": frozenset({"name", "project", "location"}),
+    "gcp:cloudrunv2/service:Service": frozenset({"name", "project", "location"}),
+    "gcp:serviceaccount/account:Account": frozenset({"accountId", "project"}),
+    "gcp:cloudscheduler/job:Job": frozenset({"name", "project", "region"}),
+    "gcp:artifactregistry/repository:Repository": frozenset(
+        {"repositoryId", "project", "location", "format"}
+    ),
+    "gcp:storage/bucketObject:BucketObject": frozenset({"name", "bucket", "source"}),
+    "gcp:firestore/backupSchedule:BackupSchedule": frozenset({"database", "project"}),
+    "gcp:firestore/index:Index": frozenset(
+        {"project", "database", "collection", "queryScope", "fields", "apiScope"}
+    ),
+    "gcp:compute/network:Network": frozenset({"name", "project", "autoCreateSubnetworks"}),
+    "gcp:compute/subnetwork:Subnetwork": frozenset({"name", "project", "network", "region"}),
+    "gcp:logging/metric:Metric": frozenset({"name", "project"}),
+}
+
+STATEFUL_ADVICE: dict[str, str] = {
+    SUBSCRIPTION: (
+        "replacement drops its backlog: drain it or seek first (and its IAM bindings are "
+        "gone until recreated); pause publishers or snapshot+seek the new subscription "
+        "(docs/runbooks/subscription-backlog.md)"
+    ),
+    TOPIC: (
+        "replacement deletes the topic: publishers fail and its subscriptions are detached "
+        "(_deleted-topic_); drain subscribers and pause publishers first"
+    ),
+    BUCKET: (
+        "replacement deletes the bucket and every object in it: copy the objects out "
+        "first (gcloud storage rsync) or migrate to a new bucket name"
+    ),
+    SECRET: (
+        "replacement deletes every secret version: export the current value first and "
+        "add it back right after, or agents fail to start"
+    ),
+    DATABASE: (
+        "replacement deletes the database and every document: export it first "
+        "(gcloud firestore export gs://...) and plan the import"
+    ),
+}
+
+REMOVAL_ADVICE = "deletion loses its data: confirm it is intended and export first"
+
+
+def is_immutable(resource_type: str, top_level_field: str) -> bool:
+    return top_level_field in IMMUTABLE_FIELDS.get(resource_type, frozenset())
+
+
+def forces_replacement(resource_type: str, path: str, replace_on_changes: list[str]) -> bool:
+    """Whether a change at ``path`` (``filter``, ``pushConfig.oidcToken.audience``)
+    replaces the resource, by GCP's immutable fields or the registration's option."""
+    head = path.split(".", 1)[0].split("[", 1)[0]
+    if is_immutable(resource_type, head):
+        return True
+    for declared in replace_on_changes:
+        if declared in ("*", path) or path.startswith((f"{declared}.", f"{declared}[")):
+            return True
+    return False

@@ -1,0 +1,110 @@
+"""Registrations -> the manifest committed under ``rendered/<stack>.json``.
+
+Format (``switchboard-render/1``)::
+
+    {
+      "format": "switchboard-render/1",
+      "stack": "dev",
+      "summary": {"<type>": <count>, ...},
+      "resources": [            # sorted by "id"
+        {
+          "id": "gcp:pubsub/topic:Topic::bookings",     # shortened urn: type::name
+          "type": "gcp:pubsub/topic:Topic",
+          "name": "bookings",
+          "custom": true,
+          "parent": "switchboard:bus:EventBus::bus",   # null for top-level resources
+          "dependencies": ["<id>", ...],               # sorted, de-duplicated
+          "options": {"protect": false, "deleteBeforeReplace": true,
+                      "replaceOnChanges": [], "ignoreChanges": [], "retainOnDelete": false},
+          "inputs": {...}                              # camelCase, keys sorted, normalised
+        }
+      ]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from infra.offline.mocks import Registration
+from tools.render.normalise import normalise
+
+FORMAT = "switchboard-render/1"
+STACKS = ("dev", "staging", "prod")
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def short_urn(urn: str) -> str:
+    """``urn:pulumi:dev::switchboard::a$b::name`` -> ``b::name`` (type::name)."""
+    if not urn:
+        return ""
+    qualified_type, name = urn.split("::", 3)[2:4]
+    return f"{qualified_type.rsplit('$', 1)[-1]}::{name}"
+
+
+def _qualified(urn: str) -> str:
+    """The parent-type-qualified form, used only when two short ids collide."""
+    return "::".join(urn.split("::", 3)[2:4])
+
+
+def _id_map(urns: Iterable[str]) -> dict[str, str]:
+    urns = sorted(set(urns))
+    short = {urn: short_urn(urn) for urn in urns}
+    counts = Counter(short.values())
+    return {urn: (s if counts[s] == 1 else _qualified(urn)) for urn, s in short.items()}
+
+
+def render_manifest(
+    registrations: Iterable[Registration], stack: str, root: Path
+) -> dict[str, Any]:
+    """The manifest of one run: every registration, in a stable order, normalised."""
+    registrations = [r for r in registrations if r.type != STACK_TYPE]
+    ids = _id_map(r.urn for r in registrations)
+
+    def ref(urn: str) -> str | None:
+        if not urn or STACK_TYPE in urn.split("::", 3)[2].rsplit("$", maxsplit=1)[-1]:
+            return None
+        return ids.get(urn, short_urn(urn))
+
+    resources = []
+    for r in registrations:
+        dependencies = sorted({d for d in (ref(u) for u in r.dependencies) if d})
+        resources.append(
+            {
+                "id": ids[r.urn],
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "parent": ref(r.parent),
+                "dependencies": dependencies,
+                "options": {
+                    "protect": r.protect,
+                    "deleteBeforeReplace": r.delete_before_replace,
+                    "replaceOnChanges": sorted(r.replace_on_changes),
+                    "ignoreChanges": sorted(r.ignore_changes),
+                    "retainOnDelete": r.retain_on_delete,
+                },
+                "inputs": normalise(dict(r.inputs), root),
+            }
+        )
+    resources.sort(key=lambda resource: resource["id"])
+    summary = dict(sorted(Counter(r["type"] for r in resources).items()))
+    return {"format": FORMAT, "stack": stack, "summary": summary, "resources": resources}
+
+
+def manifest_json(manifest: dict[str, Any]) -> str:
+    """The byte-stable text of a manifest: deterministic insertion order (inputs sorted by
+    :func:`normalise`), 2-space indent, final newline."""
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_stack(stack: str, functions_root: Path | None = None) -> dict[str, Any]:
+    """Run the real program for ``stack`` under mocks and return its manifest."""
+    from infra.offline.harness import REPO_ROOT, run_stack
+
+    run = run_stack(stack, functions_root=functions_root)
+    return render_manifest(run.registrations, stack, REPO_ROOT)
