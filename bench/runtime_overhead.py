@@ -1,0 +1,142 @@
+"""Runtime overhead: messages/second through the full agent runtime vs a bare handler.
+
+Both handlers do the same useful work, one Firestore document write per message, on the
+same Firestore emulator, called through the same Flask test client, one message at a time:
+
+- baseline: a bare handler that decodes the push body and writes the document;
+- runtime: a ``switchboard_runtime.Agent`` route that writes the same document, with
+  everything the runtime adds (parse the envelope, validate the schema, claim the event in
+  Firestore, log, complete the claim).
+
+    .venv/bin/python -m bench.runtime_overhead [--messages 300] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import REPO_ROOT, machine, table
+
+PROJECT = "bench-runtime"
+DATA = {"booking_id": "bk-bench-0001", "reason": "bench"}
+
+
+def envelope(event_id: str) -> dict[str, Any]:
+    return {
+        "message": {
+            "data": base64.b64encode(json.dumps(DATA).encode()).decode(),
+            "attributes": {
+                "type": "booking.cancelled",
+                "event_id": event_id,
+                "source": "bench",
+                "correlation_id": event_id,
+                "causation_id": "",
+            },
+            "messageId": event_id,
+            "publishTime": "2026-11-27T00:00:00Z",
+        },
+        "subscription": f"projects/{PROJECT}/subscriptions/bench-on-bookings",
+        "deliveryAttempt": 1,
+    }
+
+
+def build_app() -> Any:
+    import flask
+    from google.cloud import firestore
+
+    sys.path.insert(0, str(REPO_ROOT / "functions" / "shared"))
+    from switchboard_runtime import Agent, Context
+
+    db = firestore.Client(project=PROJECT)
+    agent = Agent("bench")
+
+    @agent.on("booking.cancelled")
+    def cancelled(ctx: Context) -> str:
+        ctx.firestore().collection("bench_runtime").document(ctx.event.event_id).set(
+            {"booking_id": ctx.data.booking_id}  # type: ignore[attr-defined]
+        )
+        return "processed"
+
+    def bare() -> tuple[str, int]:
+        body = flask.request.get_json()
+        message = body["message"]
+        data = json.loads(base64.b64decode(message["data"]))
+        event_id = message["attributes"]["event_id"]
+        db.collection("bench_bare").document(event_id).set({"booking_id": data["booking_id"]})
+        return "", 204
+
+    app = flask.Flask("bench")
+    app.add_url_rule("/runtime", "runtime", lambda: agent.handle(flask.request), methods=["POST"])
+    app.add_url_rule("/bare", "bare", bare, methods=["POST"])
+    return app
+
+
+def rate(client: Any, path: str, messages: int, prefix: str) -> float:
+    started = time.perf_counter()
+    for index in range(messages):
+        response = client.post(path, json=envelope(f"{prefix}-{index}"))
+        if response.status_code not in (200, 204):
+            raise SystemExit(f"{path}: {response.status_code} {response.get_data(as_text=True)}")
+    return messages / (time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    from localdev.emulators import running_emulators
+
+    with tempfile.TemporaryDirectory() as logs, running_emulators(Path(logs)) as emulators:
+        os.environ.update(emulators.client_env(PROJECT))
+        os.environ.update(
+            {
+                "SWITCHBOARD_AGENT": "bench",
+                "SWITCHBOARD_TIMEOUT_SECONDS": "30",
+                "SWITCHBOARD_DEAD_LETTERS": "{}",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
+        client = build_app().test_client()
+        rate(client, "/bare", 20, "warm-bare")
+        rate(client, "/runtime", 20, "warm-runtime")
+        bare, runtime = [], []
+        for round_index in range(args.rounds):  # interleaved, so drift hits both alike
+            bare.append(rate(client, "/bare", args.messages, f"bare-{round_index}"))
+            runtime.append(rate(client, "/runtime", args.messages, f"rt-{round_index}"))
+    bare_rate, runtime_rate = statistics.median(bare), statistics.median(runtime)
+    print(f"machine: {machine()}")
+    print(
+        table(
+            ["handler", "messages/s (median of rounds)", "rounds", "ratio vs bare"],
+            [
+                [
+                    "bare: one Firestore write",
+                    f"{bare_rate:.0f}",
+                    " ".join(f"{r:.0f}" for r in bare),
+                    "1.00",
+                ],
+                [
+                    "runtime: parse, validate, claim, write, log, complete",
+                    f"{runtime_rate:.0f}",
+                    " ".join(f"{r:.0f}" for r in runtime),
+                    f"{runtime_rate / bare_rate:.2f}",
+                ],
+            ],
+        )
+    )
+    print(f"runtime overhead: {(bare_rate / runtime_rate - 1) * 100:.0f}% more time per message")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
