@@ -93,6 +93,19 @@ class Harness:
             env[f"SWITCHBOARD_TOPIC_{topic.upper()}"] = topic
         return env
 
+    @classmethod
+    def started(cls, *args: Any, **kwargs: Any) -> Harness:
+        """A harness whose topics (and taps) exist: the module-scoped fixture's body."""
+        harness = cls(*args, **kwargs)
+        harness.create_topics()
+        return harness
+
+    def activate(self, monkeypatch: Any) -> Harness:
+        """The contract's env for this test, and a clean Firestore, sandbox and taps."""
+        self.apply_env(monkeypatch)
+        self.reset()
+        return self
+
     def apply_env(self, monkeypatch: Any) -> None:
         for name, value in self.env().items():
             monkeypatch.setenv(name, value)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ CONFIRMED = {
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
@@ -36,15 +35,11 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         consumes=("bookings", "payments"),
         publishes=("payments", "notifications"),
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)
-def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
-    yield harness
+def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return harness.activate(monkeypatch)
 
 
 def confirmed(harness: Harness, event_id: str = "evt-confirmed-1") -> dict[str, Any]:

@@ -35,7 +35,7 @@ ROUTES = {  # what each agent's deployed filter lets through
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
@@ -44,8 +44,6 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         publishes=("bookings", "payments", "notifications", "inbound"),
         extra_env={"REMINDER_WINDOW_MINUTES": "1440", "BOOKING_CURRENCY": "gbp"},
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)

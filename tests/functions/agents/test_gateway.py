@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ BOOKING = {
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
@@ -33,15 +32,11 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         publishes=("bookings", "payments", "inbound"),
         extra_env={"GATEWAY_PUBLIC_URL": PUBLIC, "BOOKING_CURRENCY": "gbp"},
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)
-def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
-    yield harness
+def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return harness.activate(monkeypatch)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,22 +34,18 @@ LINK = {
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
         "ledger",
         consumes=("bookings", "payments", "notifications", "inbound"),
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)
-def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
-    yield harness
+def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return harness.activate(monkeypatch)
 
 
 def deliver(harness: Harness, topic: str, event_type: str, data: Any, event_id: str) -> str:

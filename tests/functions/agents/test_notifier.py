@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,16 +23,14 @@ NOTE = {
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(emulators, sandbox_server, PROJECT, "notifier", consumes=("notifications",))
-    box.create_topics()
-    return box
+    return Harness.started(
+        emulators, sandbox_server, PROJECT, "notifier", consumes=("notifications",)
+    )
 
 
 @pytest.fixture(autouse=True)
-def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
-    yield harness
+def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return harness.activate(monkeypatch)
 
 
 def note(harness: Harness, event_id: str = "evt-note-1") -> dict[str, Any]:

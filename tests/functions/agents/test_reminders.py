@@ -17,7 +17,7 @@ PROJECT = "demo-reminders-tests"
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
@@ -26,14 +26,11 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         publishes=("notifications",),
         extra_env={"REMINDER_WINDOW_MINUTES": "120"},
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)
 def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
+    harness.activate(monkeypatch)
     now = dt.datetime.now(dt.UTC)
     bookings = harness.firestore().collection("bookings")
     seeds = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ REQUESTED = {
 
 @pytest.fixture(scope="module")
 def harness(emulators: Any, sandbox_server: Any) -> Harness:
-    box = Harness(
+    return Harness.started(
         emulators,
         sandbox_server,
         PROJECT,
@@ -35,15 +34,11 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         consumes=("bookings",),
         publishes=("bookings",),
     )
-    box.create_topics()
-    return box
 
 
 @pytest.fixture(autouse=True)
-def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
-    harness.apply_env(monkeypatch)
-    harness.reset()
-    yield harness
+def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return harness.activate(monkeypatch)
 
 
 def requested(harness: Harness, event_id: str = "evt-req-1") -> dict[str, Any]:
