@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev scenario test test-unit lint format constraints deadletters render diff topology policy verify
+.PHONY: help venv dev scenario test test-unit lint format constraints deadletters render diff topology policy verify faults faults-short
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,12 @@ policy: venv ## policies over the renders, then the CrossGuard pack in its own v
 
 verify: venv ## after `pulumi up`: the live project vs the catalogue (STACK=dev)
 	$(PY) -m tools.verify --stack $(or $(STACK),dev)
+
+faults: venv ## the fault-injection suite on the local platform, full version (10,000-event burst, ~17 min)
+	SWITCHBOARD_FAULTS_FULL=1 $(PY) -m pytest -m faults tests/faults -s
+
+faults-short: venv ## the fault-injection suite, short version as CI runs it (~3 min)
+	$(PY) -m pytest -m faults tests/faults -s
 
 lint: venv ## ruff check and format check
 	$(PY) -m ruff check .

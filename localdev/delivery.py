@@ -20,12 +20,20 @@ subscription and, for each message:
 Up to ``in_flight`` deliveries run at once per subscription (the manifest's concurrency x
 max_instances, capped for a laptop); messages are pulled only into free slots, so none
 waits unleased in a local queue.
+
+Fault injection (off unless asked for): with ``SWITCHBOARD_LOCAL_DUPLICATE_RATE=R``
+(0 < R <= 1) in the platform's environment, each delivered message is, with probability
+R, pushed a second time concurrently (after a random 0-250 ms delay), as Pub/Sub's
+at-least-once delivery may do. The copy never decides the ack; it is traced as
+``duplicate injected``. See docs/fault-injection.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
+import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +56,23 @@ MAX_IN_FLIGHT = 8
 PULL_WAIT_SECONDS = 2.0
 LEASE_GRACE_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 5.0
+DUPLICATE_RATE_ENV = "SWITCHBOARD_LOCAL_DUPLICATE_RATE"
+DUPLICATE_INJECTED = "duplicate injected"
 PUSH_HEADERS = {
     "Content-Type": "application/json",
     "User-Agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",
 }
+
+
+def duplicate_rate(environ: dict[str, str] | None = None) -> float:
+    """The injected duplicate-delivery rate from ``SWITCHBOARD_LOCAL_DUPLICATE_RATE`` (0 = off)."""
+    text = (environ if environ is not None else os.environ).get(DUPLICATE_RATE_ENV, "").strip()
+    if not text:
+        return 0.0
+    rate = float(text)
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"{DUPLICATE_RATE_ENV} must be between 0 and 1, got {text!r}")
+    return rate
 
 
 def in_flight_limit(concurrency: int, max_instances: int, cap: int = MAX_IN_FLIGHT) -> int:
@@ -143,8 +164,11 @@ class DeliveryLoop:
         subscriber: pubsub_v1.SubscriberClient,
         publisher: pubsub_v1.PublisherClient,
         trace: TraceWriter,
+        duplicate_rate: float = 0.0,
     ) -> None:
         self.route = route
+        self.duplicate_rate = duplicate_rate
+        self._random = random.Random()
         self._subscriber = subscriber
         self._publisher = publisher
         self._trace = trace
@@ -272,6 +296,8 @@ class DeliveryLoop:
             subscription_id=route.subscription_id,
             delivery_attempt=attempt,
         )
+        if self.duplicate_rate and self._random.random() < self.duplicate_rate:
+            self._push_duplicate(message, body, attempt)
         result = push(self._session(), route.endpoint, body, route.ack_deadline_seconds)
         common = {"attempt": attempt, "status": result.status, "latency_ms": result.latency_ms}
         if is_ack(result.status):
@@ -288,6 +314,27 @@ class DeliveryLoop:
             self._retry_after(received.ack_id, delay)
             detail = f"in {delay:g}s" + (f", {result.error}" if result.error else "")
             self._trace.emit(self._event(message, RETRY, detail=detail, **common))
+
+    def _push_duplicate(self, message: Any, body: dict[str, Any], attempt: int) -> None:
+        """Fault injection: push the same envelope once more, concurrently (see module docs)."""
+        delay = self._random.uniform(0.0, 0.25)
+
+        def send() -> None:
+            if self._stop.wait(delay):
+                return
+            with requests.Session() as session:
+                result = push(session, self.route.endpoint, body, self.route.ack_deadline_seconds)
+            event = self._event(
+                message,
+                DUPLICATE_INJECTED,
+                attempt=attempt,
+                status=result.status,
+                latency_ms=result.latency_ms,
+                detail=result.error,
+            )
+            self._trace.emit(event)
+
+        threading.Thread(target=send, name="duplicate", daemon=True).start()
 
     def _ack(self, ack_id: str) -> None:
         self._subscriber.acknowledge(

@@ -222,8 +222,13 @@ def start_firestore(
     host: str = "127.0.0.1",
     websocket_port: int | None = None,
     wait: bool = True,
+    *,
+    import_data: Path | None = None,
 ) -> ManagedProcess:
-    """Start the Firestore emulator in native mode (GET / answers ``Ok``)."""
+    """Start the Firestore emulator in native mode (GET / answers ``Ok``).
+
+    ``import_data``: an export's ``*.overall_export_metadata`` file to load at start
+    (see :func:`localdev.faults.export_firestore`)."""
     jar = firestore_jar()
     if jar is None:
         raise EmulatorError(unavailable_reason() or "Firestore emulator not found")
@@ -241,6 +246,8 @@ def start_firestore(
         f"--port={port}",
         f"--websocket_port={websocket_port}",
     ]
+    if import_data is not None:
+        command.append(f"--import-data={import_data}")
     log_path = log_dir / "firestore-emulator.log"
     managed = ManagedProcess(
         "Firestore emulator",

@@ -18,7 +18,13 @@ from typing import Any
 from infra.catalogue import Catalogue, naming
 from localdev import emulators
 from localdev.agent_env import LocalEndpoints, agent_environment
-from localdev.delivery import MAX_IN_FLIGHT, DeliveryLoop, Route, in_flight_limit
+from localdev.delivery import (
+    MAX_IN_FLIGHT,
+    DeliveryLoop,
+    Route,
+    duplicate_rate,
+    in_flight_limit,
+)
 from localdev.emulators import ManagedProcess
 from localdev.fake_secrets import fake_secrets
 from localdev.ports import DEFAULT_BASE_PORT, PortPlan, check_free, plan_ports
@@ -192,12 +198,20 @@ class Platform:
     def _start_delivery(self) -> None:
         """The delivery loops, the ticks and the agents' supervisor."""
         assert self.publisher is not None and self.subscriber is not None
+        duplicates = duplicate_rate()
+        if duplicates:
+            self.trace.info(
+                f"! fault injection: {duplicates:.0%} of deliveries are pushed twice "
+                "(SWITCHBOARD_LOCAL_DUPLICATE_RATE)"
+            )
         for consumer in self.catalogue.consumers():
             endpoint = self.agents[consumer.agent.name].url + "/"
             route = Route.for_consumer(
                 consumer, self.options.project, endpoint, self.options.max_in_flight
             )
-            loop = DeliveryLoop(route, self.subscriber, self.publisher, self.trace)
+            loop = DeliveryLoop(
+                route, self.subscriber, self.publisher, self.trace, duplicate_rate=duplicates
+            )
             loop.start()
             self.loops.append(loop)
         self.ticker = Ticker(

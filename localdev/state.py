@@ -61,3 +61,12 @@ def read_state(path: Path) -> dict[str, Any]:
             "start the platform again with `make dev`"
         )
     return state
+
+
+def platform_pids(state: dict[str, Any]) -> list[int]:
+    """Every process a platform's state file names: emulators, agents, the sandbox."""
+    found = [state["pubsub"]["pid"], state["firestore"]["pid"]]
+    found += [agent["pid"] for agent in state["agents"].values()]
+    if state.get("sandbox"):
+        found.append(state["sandbox"]["pid"])
+    return [int(pid) for pid in found]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from localdev.state import pid_alive
+from localdev.state import pid_alive, platform_pids
 from localdev.trace import TraceEvent, read_trace
 
 REPO = Path(__file__).resolve().parents[2]
@@ -207,12 +207,7 @@ class LocalPlatform:
         return self.last_state
 
     def pids(self) -> list[int]:
-        state = self.last_state
-        found = [state["pubsub"]["pid"], state["firestore"]["pid"]]
-        found += [agent["pid"] for agent in state["agents"].values()]
-        if state.get("sandbox"):
-            found.append(state["sandbox"]["pid"])
-        return found
+        return platform_pids(self.last_state)
 
     def ports(self) -> list[int]:
         state = self.last_state
