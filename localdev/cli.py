@@ -14,6 +14,7 @@ from pathlib import Path
 from infra.catalogue import FUNCTIONS_DIR, CatalogueError, load_catalogue
 from localdev.banner import banner
 from localdev.emulators import EmulatorError
+from localdev.interrupts import interrupt
 from localdev.platform import Platform, PlatformOptions
 from localdev.ports import DEFAULT_BASE_PORT, PortInUseError
 from localdev.stale import reap_stale
@@ -161,7 +162,7 @@ def command_up(args: argparse.Namespace) -> int:
         # Once: a second signal must not interrupt the clean-up this one starts.
         _handle_signals(request_stop)
         stop.set()
-        raise KeyboardInterrupt
+        interrupt()  # raises now, or once the children being spawned are recorded
 
     _handle_signals(interrupt_start)
     _stop_when_orphaned()

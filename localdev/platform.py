@@ -27,6 +27,7 @@ from localdev.delivery import (
 )
 from localdev.emulators import ManagedProcess
 from localdev.fake_secrets import fake_secrets
+from localdev.interrupts import spawning
 from localdev.ports import DEFAULT_BASE_PORT, PortPlan, check_free, plan_ports
 from localdev.processes import (
     sandbox_available,
@@ -133,7 +134,12 @@ class Platform:
             )
 
     def _start_processes(self, wants_sandbox: bool) -> None:
-        """Spawn the emulators, the sandbox and every agent side by side (no waiting)."""
+        """Spawn the emulators, the sandbox and every agent side by side (no waiting).
+        A Ctrl-C arriving meanwhile is raised once every child is recorded (no leaks)."""
+        with spawning():
+            self._spawn_all(wants_sandbox)
+
+    def _spawn_all(self, wants_sandbox: bool) -> None:
         options, ports = self.options, self.ports
         assert ports is not None
         self.pubsub = emulators.start_pubsub(

@@ -128,6 +128,21 @@ def children_of(pid: int) -> list[int]:
 
 @pytest.mark.emulator
 @pytest.mark.timeout(120)
+def processes_under(root: Path) -> list[int]:
+    """PIDs whose working directory is inside ``root`` (agents run in their folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = (entry / "cwd").resolve()
+        except OSError:
+            continue
+        if cwd.is_relative_to(root.resolve()):
+            found.append(int(entry.name))
+    return found
+
+
 def test_ctrl_c_while_starting_stops_what_was_started(tmp_path: Path) -> None:
     require_emulators()
     platform = LocalPlatform(tmp_path)
@@ -148,6 +163,8 @@ def test_ctrl_c_while_starting_stops_what_was_started(tmp_path: Path) -> None:
         output, _ = process.communicate(timeout=60)
         assert process.returncode in (0, 130), output
         wait_for(lambda: not any(pid_alive(pid) for pid in started), 15, "the children to exit")
+        # children spawned after the signal (agents, sandbox) must not survive either
+        wait_for(lambda: not processes_under(tmp_path), 15, "no process left in the test tree")
         assert not platform.state_file.exists()
     finally:
         if process.poll() is None:
