@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra.catalogue.model import Memory
+from infra.catalogue.model import Cron, Memory, TimeZone
 
 NAMESPACE = "switchboard"
 PROJECT_ID_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
@@ -35,21 +34,6 @@ SECRET_VALUE_PREFIX = "secret-"
 
 class SettingsError(ValueError):
     """Stack configuration is missing or invalid; the message names every bad key."""
-
-
-def _cron(value: str) -> str:
-    fields = value.split()
-    if len(fields) != 5 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
-        raise ValueError(f"{value!r} is not a five-field unix-cron expression")
-    return value
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Etc/UTC)") from None
-    return value
 
 
 def _duration(low: int, high: int, why: str) -> AfterValidator:
@@ -105,9 +89,9 @@ class ExportSettings(_Config):
     """Scheduled managed exports to a bucket, for retention beyond managed backups."""
 
     enabled: bool = True
-    schedule: Annotated[str, AfterValidator(_cron)] = "0 3 * * *"
+    schedule: Cron = "0 3 * * *"
     """Five-field unix-cron, in ``timeZone``."""
-    time_zone: Annotated[str, AfterValidator(_timezone)] = "Etc/UTC"
+    time_zone: TimeZone = "Etc/UTC"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Export objects are deleted (bucket lifecycle rule) this many days after creation."""
     minimum_retention_days: Annotated[int, Field(ge=0, le=3650)] = 0

@@ -188,9 +188,6 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
                 "the runtime records permanent failures in its dead-letter topic",
             ),
         ]
-    for grant in grants:
-        if grant.role in PRIMITIVE_ROLES:  # pragma: no cover - no manifest field can cause it
-            raise AssertionError(f"primitive role {grant.role} planned for {name}")
     return grants
 
 

@@ -107,11 +107,15 @@ def _valid_timezone(value: str) -> str:
     return value
 
 
+Cron = Annotated[str, AfterValidator(_valid_cron)]
+TimeZone = Annotated[str, AfterValidator(_valid_timezone)]
+
+
 class ScheduleSpec(_Strict):
     """A Cloud Scheduler job that publishes a tick for this agent to ``topic``."""
 
-    cron: Annotated[str, AfterValidator(_valid_cron)]
-    timezone: Annotated[str, AfterValidator(_valid_timezone)] = "Etc/UTC"
+    cron: Cron
+    timezone: TimeZone = "Etc/UTC"
     topic: str
 
 

@@ -90,10 +90,10 @@ def run_stack(
     functions_root: Path | None = None,
 ) -> Run:
     """Run the real program (``infra.program.run``) with ``Pulumi.<stack>.yaml``."""
+    from infra.catalogue import FUNCTIONS_DIR
     from infra.program import run
 
     config = stack_config(stack, root)
     config.update(overrides or {})
-    if functions_root is None:
-        return run_under_mocks(run, stack=stack, config=config)
-    return run_under_mocks(lambda: run(functions_root), stack=stack, config=config)
+    root = functions_root or FUNCTIONS_DIR
+    return run_under_mocks(lambda: run(root), stack=stack, config=config)

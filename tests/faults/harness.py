@@ -15,11 +15,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +31,7 @@ from localdev.emulators import ManagedProcess
 from localdev.faults import running
 from localdev.state import platform_pids
 from localdev.trace import TraceEvent, read_trace
+from tests.localdev.harness import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
@@ -52,17 +52,6 @@ def burst_size() -> int:
 
 def report_path() -> Path:
     return Path(os.environ.get(REPORT_ENV, str(REPO / ".local" / "faults-report.md")))
-
-
-def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float = 0.5) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 # -- the results table -------------------------------------------------------------------

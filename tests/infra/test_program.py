@@ -84,7 +84,7 @@ def test_filter_changes_are_explicit_replacements() -> None:
             assert registration.replace_on_changes == ("filter",)
 
 
-def member_symbol(member: str, run: Run) -> str:
+def member_symbol(member: str) -> str:
     if member == "allUsers":
         return "allUsers"
     email = member.removeprefix("serviceAccount:")
@@ -105,11 +105,12 @@ def rendered_grants(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
         r.outputs["name"]: r.inputs["accountId"]
         for r in run.of_type("gcp:serviceaccount/account:Account")
     }
+    by_urn = {r.urn: r for r in run.registrations}
     for r in run.registrations:
-        if not r.type.lower().endswith(("iammember:iammember", "iammember")):
+        if not r.type.lower().endswith("iammember"):
             continue
         inputs: dict[str, Any] = r.inputs
-        member = member_symbol(inputs["member"], run)
+        member = member_symbol(inputs["member"])
         if r.type == "gcp:pubsub/topicIAMMember:TopicIAMMember":
             key = ("topic", inputs["topic"])
         elif r.type == "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember":
@@ -127,18 +128,17 @@ def rendered_grants(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
             key = ("service-account", account_of[inputs["serviceAccountId"]])
         else:
             key = (r.type, "")
-        owner = _owner(r, run, member, inputs)
+        owner = _owner(r, by_urn, member)
         per_agent[owner].add((key[0], key[1], inputs["role"], member))
     return per_agent
 
 
-def _owner(r: Registration, run: Run, member: str, inputs: dict[str, Any]) -> str:
+def _owner(r: Registration, by_urn: dict[str, Registration], member: str) -> str:
     if member in ("builder", "firestore-export"):
         return member
-    parents = {x.urn: x for x in run.registrations}
-    node = parents.get(r.parent)
+    node = by_urn.get(r.parent)
     while node is not None and node.type != "switchboard:agent:Agent":
-        node = parents.get(node.parent)
+        node = by_urn.get(node.parent)
     return node.name if node else "?"
 
 

@@ -14,23 +14,23 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from localdev.state import DEFAULT_STATE_DIR, STATE_FILE, NoPlatformError, read_state
 from tools.deadletters.operations import DeadLetterOps
 from tools.deadletters.records import DeadLetter
-
-LOCAL_STATE = Path(__file__).resolve().parents[2] / ".local" / "platform.json"
 
 
 def resolve_project(explicit: str | None) -> str:
     if explicit:
         return explicit
-    if LOCAL_STATE.is_file():
-        state = json.loads(LOCAL_STATE.read_text())
-        project = state.get("project")
-        pubsub = (state.get("pubsub") or {}).get("emulator_host")
-        if pubsub:
-            os.environ["PUBSUB_EMULATOR_HOST"] = pubsub
-        if project:
-            return str(project)
+    try:
+        state = read_state(DEFAULT_STATE_DIR / STATE_FILE)
+    except NoPlatformError:
+        state = {}
+    pubsub = (state.get("pubsub") or {}).get("emulator_host")
+    if pubsub:
+        os.environ["PUBSUB_EMULATOR_HOST"] = pubsub
+    if state.get("project"):
+        return str(state["project"])
     raise SystemExit(
         "no target: pass --project PROJECT (with Application Default Credentials, or with "
         "PUBSUB_EMULATOR_HOST for an emulator), or start the local platform (make dev)"

@@ -15,6 +15,7 @@ every record, message, field and traceback.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import os
@@ -44,10 +45,15 @@ _request_fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Con
 
 
 def secret_values(names: Iterable[str]) -> list[str]:
-    """The strings to redact for the secret env vars ``names`` (longest first)."""
+    """The strings to redact for the secret env vars ``names`` (longest first). Every log
+    record asks, so the work is cached per distinct set of secret values."""
+    return list(_secret_values(tuple((name, os.environ.get(name, "")) for name in names)))
+
+
+@functools.lru_cache(maxsize=8)
+def _secret_values(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     values: set[str] = set()
-    for name in names:
-        value = os.environ.get(name, "")
+    for _name, value in environment:
         if len(value) < MIN_SECRET_LENGTH:
             continue
         values.add(value)
@@ -60,7 +66,7 @@ def secret_values(names: Iterable[str]) -> list[str]:
             if len(leaf) >= 16:
                 values.add(leaf)
                 values.add(json.dumps(leaf)[1:-1])
-    return sorted(values, key=len, reverse=True)
+    return tuple(sorted(values, key=len, reverse=True))
 
 
 def _string_leaves(document: Any) -> Iterable[str]:

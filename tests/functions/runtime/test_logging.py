@@ -12,13 +12,13 @@ from switchboard_runtime import logging as slog
 
 @pytest.fixture
 def stream(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    monkeypatch.setenv("STRIPE_API_KEY", "sk_live_supersecretvalue123")
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_FAKE_redaction_probe_123")
     monkeypatch.setenv(
         "GOOGLE_CALENDAR_CREDENTIALS",
         json.dumps(
             {
                 "type": "service_account",
-                "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEabc123\n-----END-----\n",
+                "private_key": "FAKE-KEY-HEADER\nFAKEKEYMATERIAL123\nFAKE-KEY-FOOTER\n",
                 "client_email": "sa@example.iam.gserviceaccount.com",
             }
         ),
@@ -67,20 +67,20 @@ def test_traceparent_is_understood() -> None:
 def test_secret_values_never_appear(stream: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
     logger = slog.get_logger()
     logger.error(
-        "key is sk_live_supersecretvalue123 oops",
-        extra={"fields": {"config": {"key": "sk_live_supersecretvalue123"}}},
+        "key is sk_test_FAKE_redaction_probe_123 oops",
+        extra={"fields": {"config": {"key": "sk_test_FAKE_redaction_probe_123"}}},
     )
     try:
-        raise ValueError("bad key sk_live_supersecretvalue123")
+        raise ValueError("bad key sk_test_FAKE_redaction_probe_123")
     except ValueError:
         logger.exception("failed")
-    logger.info("creds: %s", "-----BEGIN PRIVATE KEY-----\nMIIEabc123\n-----END-----\n")
+    logger.info("creds: %s", "FAKE-KEY-HEADER\nFAKEKEYMATERIAL123\nFAKE-KEY-FOOTER\n")
     text = stream.getvalue()
-    assert "sk_live_supersecretvalue123" not in text
-    assert "MIIEabc123" not in text
+    assert "sk_test_FAKE_redaction_probe_123" not in text
+    assert "FAKEKEYMATERIAL123" not in text
     assert text.count(slog.REDACTED) >= 4
     assert len(lines(stream)) == 3
     # Redaction rewrites the record itself, so other handlers never see a secret either.
     assert "key is" in caplog.text
-    assert "sk_live_supersecretvalue123" not in caplog.text
-    assert "MIIEabc123" not in caplog.text
+    assert "sk_test_FAKE_redaction_probe_123" not in caplog.text
+    assert "FAKEKEYMATERIAL123" not in caplog.text
