@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from infra.catalogue import naming
+from localdev.dead_letter import DELIVERY_COUNT, SOURCE_SUBSCRIPTION
 
 PUBSUB_DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
-SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
-DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
 RUNTIME_FAILURE_ATTRIBUTES = ("failure_reason", "failed_agent", "failed_subscription")
 REDRIVE_COUNT = "redrive_count"
 
