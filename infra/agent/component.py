@@ -21,6 +21,7 @@ from infra.agent.subscription import PushSubscription, PushSubscriptionArgs
 from infra.agent.workload import WorkloadInputs, declare_workload
 from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
+from infra.secrets.store import SecretRef
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,10 @@ class AgentArgs:
     builder_name: pulumi.Input[str]
     repository_id: pulumi.Input[str]
     topics: Mapping[str, gcp.pubsub.Topic]
-    secrets: Mapping[str, gcp.secretmanager.Secret]
+    secrets: Mapping[str, SecretRef]
     pubsub_service_agent: pulumi.Input[str]
+    builder_grants: Sequence[pulumi.Resource] = ()
+    """The build service account's grants: a build must not start before they exist."""
     labels: Mapping[str, str] = field(default_factory=dict)
     deletion_protection: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -98,13 +101,20 @@ class Agent(pulumi.ComponentResource):
                 service_account_email=self.service_account.email,
                 builder_name=args.builder_name,
                 repository_id=args.repository_id,
-                secret_ids={name: s.secret_id for name, s in args.secrets.items()},
+                secrets={name: args.secrets[name] for name in plan.secret_env.values()},
                 labels=labels,
                 deletion_protection=args.deletion_protection,
                 egress=args.egress,
             ),
             parent=self,
-            depends_on=[*grants, *args.depends_on],
+            # The runtime identity's grants, the build identity's grants, and the secret
+            # versions the revision reads: all must exist before the first revision starts.
+            depends_on=[
+                *grants,
+                *args.builder_grants,
+                *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
+                *args.depends_on,
+            ],
         )
         self.workload = workload.resource
         self.url = workload.uri
