@@ -148,9 +148,7 @@ class GcpMocks(pulumi.runtime.Mocks):
             return self._secret_version(args.args)
         return {}, []
 
-    def _secret_version(
-        self, args: dict[str, Any]
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def _secret_version(self, args: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         secret, version = str(args.get("secret")), str(args.get("version"))
         project = args.get("project")
         if self.secret_versions is not None:
