@@ -65,12 +65,14 @@ def run_under_mocks(
     stack: str,
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
+    project: str = PROJECT_NAME,
 ) -> Run:
-    """Run ``program`` as the body of a Pulumi program and record what it registers."""
+    """Run ``program`` as the body of a Pulumi program and record what it registers.
+    ``project`` is the Pulumi project's name (the bootstrap program has its own)."""
     pulumi.runtime.set_all_config(engine_config(config), secret_keys or [])
     monitor = RecordingMonitor(GcpMocks())
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
