@@ -41,10 +41,10 @@ RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
     "gcp:compute/router:Router": ("roles/compute.networkAdmin",),
     "gcp:compute/routerNat:RouterNat": ("roles/compute.networkAdmin",),
     "gcp:compute/subnetwork:Subnetwork": ("roles/compute.networkAdmin",),
-    "gcp:firestore/backupSchedule:BackupSchedule": ("roles/datastore.owner",),
-    "gcp:firestore/database:Database": ("roles/datastore.owner",),
-    "gcp:firestore/field:Field": ("roles/datastore.owner",),
-    "gcp:firestore/index:Index": ("roles/datastore.owner",),
+    "gcp:firestore/backupSchedule:BackupSchedule": ("roles/datastore.admin",),
+    "gcp:firestore/database:Database": ("roles/datastore.admin",),
+    "gcp:firestore/field:Field": ("roles/datastore.admin",),
+    "gcp:firestore/index:Index": ("roles/datastore.admin",),
     "gcp:logging/metric:Metric": ("roles/logging.configWriter",),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": ("roles/logging.configWriter",),
     "gcp:monitoring/alertPolicy:AlertPolicy": ("roles/monitoring.alertPolicyEditor",),
@@ -89,7 +89,8 @@ ROLE_REASONS: dict[str, str] = {
     "static address",
     "roles/compute.securityAdmin": "opt-in VPC egress: the firewall rules (networkAdmin "
     "excludes firewalls)",
-    "roles/datastore.owner": "the Firestore database, its backup schedules, TTL fields and indexes",
+    "roles/datastore.admin": "the Firestore database, its backup schedules, TTL fields and "
+    "indexes (no narrower predefined role creates databases; it can read the data too)",
     "roles/iam.serviceAccountAdmin": "create the per-agent, invoker, build and export "
     "service accounts, and bindings on them (the Pub/Sub agent's token creator)",
     "roles/iam.serviceAccountUser": "actAs: attach those accounts to functions, services "
