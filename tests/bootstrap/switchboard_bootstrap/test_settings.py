@@ -91,12 +91,14 @@ def test_the_program_stops_with_the_message_alone() -> None:
 
 def test_stacks_match_the_repositorys_stack_files_and_deploy_workflow() -> None:
     settings = parse_settings("ops", example_config())
-    jobs = yaml.safe_load(DEPLOY.read_text())["jobs"]
+    workflow = yaml.safe_load(DEPLOY.read_text())
     deployed = {
-        job["with"]["stack"]: job["with"]["environment"] for job in jobs.values() if "with" in job
+        job["with"]["stack"]: job["with"]["environment"]
+        for job in workflow["jobs"].values()
+        if "with" in job
     }
     assert {s: t.environment for s, t in settings.stacks.items()} == deployed
-    on = yaml.safe_load(DEPLOY.read_text()).get("on") or yaml.safe_load(DEPLOY.read_text())[True]
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as True
     assert on["push"]["branches"] == [settings.deploy_branch]
     for stack, target in settings.stacks.items():
         assert stack_config(stack)["gcp:project"] == target.project
