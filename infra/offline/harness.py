@@ -84,8 +84,10 @@ def run_under_mocks(
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
     mocks: GcpMocks | None = None,
+    project: str = PROJECT_NAME,
 ) -> Run:
-    """Run ``program`` as the body of a Pulumi program and record what it registers."""
+    """Run ``program`` as the body of a Pulumi program and record what it registers.
+    ``project`` is the Pulumi project's name (the bootstrap program has its own)."""
     encrypted = [key for key, value in config.items() if is_encrypted(value)]
     pulumi.runtime.set_all_config(engine_config(config), [*(secret_keys or []), *encrypted])
     monitor = RecordingMonitor(mocks or GcpMocks())
@@ -93,7 +95,7 @@ def run_under_mocks(
     # program registers (infra/project/apis.py) must not outlive the run.
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()

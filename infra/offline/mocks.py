@@ -139,6 +139,30 @@ class GcpMocks(pulumi.runtime.Mocks):
             link = f"https://www.googleapis.com/compute/v1/{resource_id}"
             state.update(address="203.0.113.10", selfLink=link)
             return resource_id, state
+        return self._security(typ, resource_name, project, name, state)
+
+    def _security(
+        self, typ: str, resource_name: str, project: str, name: str, state: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """KMS and Workload Identity Federation (the bootstrap program's), ids as GCP's."""
+        if typ == "gcp:kms/keyRing:KeyRing":
+            return f"projects/{project}/locations/{state.get('location')}/keyRings/{name}", state
+        if typ == "gcp:kms/cryptoKey:CryptoKey":
+            return f"{_plain(state.get('keyRing'))}/cryptoKeys/{name}", state
+        pools = f"projects/{FAKE_PROJECT_NUMBER}/locations/global/workloadIdentityPools"
+        if typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+            state.update(name=f"{pools}/{state.get('workloadIdentityPoolId')}", state="ACTIVE")
+            return f"projects/{project}/locations/global/workloadIdentityPools/{name}", state
+        if typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+            pool, provider = (
+                state.get("workloadIdentityPoolId"),
+                state.get("workloadIdentityPoolProviderId"),
+            )
+            state.update(name=f"{pools}/{pool}/providers/{provider}", state="ACTIVE")
+            return (
+                f"projects/{project}/locations/global/workloadIdentityPools/{pool}/providers/{provider}",
+                state,
+            )
         return f"{resource_name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
