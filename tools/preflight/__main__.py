@@ -91,9 +91,12 @@ def report(stack: str, findings: list[Finding]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.preflight", description=__doc__)
-    parser.add_argument("stacks", nargs="*", choices=[*STACKS, []], default=list(STACKS))
+    parser.add_argument("stacks", nargs="*", metavar="STACK", help="dev, staging, prod (all)")
     parser.add_argument("--rendered", type=Path, default=REPO_ROOT / "rendered")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.stacks) - set(STACKS))
+    if unknown:
+        parser.error(f"unknown stack {', '.join(unknown)} (stacks: {', '.join(STACKS)})")
     failed = False
     for stack in args.stacks or STACKS:
         try:
