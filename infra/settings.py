@@ -427,13 +427,15 @@ def validate_secret_sources(settings: StackSettings, readers: Mapping[str, list[
             problems.append(
                 f"  - {NAMESPACE}:secrets.{name}: no value source ({who}). Either keep the "
                 "value in Pulumi's encrypted config:\n"
-                f"      pulumi config set --stack {stack} {NAMESPACE}:secrets.{name} config\n"
+                f"      pulumi config set --stack {stack} --path "
+                f"'{NAMESPACE}:secrets[\"{name}\"]' config\n"
                 f"      pulumi config set --stack {stack} --secret "
                 f"{NAMESPACE}:{SECRET_VALUE_PREFIX}{name} <value>\n"
                 "    or manage it out of band and pin its version:\n"
                 f'      printf %s "$VALUE" | gcloud secrets create {name} '
                 f"--replication-policy=automatic --data-file=- --project {project}\n"
-                f"      pulumi config set --stack {stack} {NAMESPACE}:secrets.{name} external:1"
+                f"      pulumi config set --stack {stack} --path "
+                f"'{NAMESPACE}:secrets[\"{name}\"]' external:1"
             )
         elif source.kind == SECRET_FROM_CONFIG and not has_value:
             problems.append(
@@ -472,5 +474,5 @@ def external_secret_problem(
         f'      (or, if the secret exists: printf %s "$VALUE" | gcloud secrets versions add '
         f"{name} --data-file=- --project {settings.project})\n"
         f"    and pin the version it prints: pulumi config set --stack {settings.stack} "
-        f"{NAMESPACE}:secrets.{name} external:<version>"
+        f"--path '{NAMESPACE}:secrets[\"{name}\"]' external:<version>"
     )
