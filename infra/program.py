@@ -189,6 +189,7 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
                 build_dir=build_dir,
                 source_bucket=sources.bucket,
                 builder_name=sources.builder_name,
+                builder_grants=sources.builder_grants,
                 repository_id=sources.repository.id,
                 topics=bus.topics,
                 secrets=secrets.secrets,

@@ -18,7 +18,9 @@ from infra.agent.plan import (
     AgentPlan,
 )
 from infra.agent.subscription import PushSubscription, PushSubscriptionArgs
-from infra.agent.workload import WorkloadInputs, declare_workload
+from infra.agent.workload import BASE_IMAGES, WorkloadInputs, declare_workload
+from infra.artifacts.sources import REPOSITORY_ID
+from infra.build import AgentImage, AgentImageArgs
 from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
 
@@ -41,6 +43,9 @@ class AgentArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     egress: VpcEgress | None = None
     """Opt-in VPC egress (``switchboard:network.egressViaVpc``)."""
+    builder_grants: Sequence[pulumi.Resource] = ()
+    """The build identity's grants (``AgentSources.builder_grants``): an image build
+    (``platform: run``) waits for them."""
 
 
 class Agent(pulumi.ComponentResource):
@@ -87,6 +92,7 @@ class Agent(pulumi.ComponentResource):
             content_type="application/zip",
             opts=child,
         )
+        self.image = self._declare_image(args, source) if plan.platform == "run" else None
         workload = declare_workload(
             WorkloadInputs(
                 project=args.project,
@@ -94,7 +100,6 @@ class Agent(pulumi.ComponentResource):
                 plan=plan,
                 source_bucket=args.source_bucket.name,
                 source_object=source.name,
-                content_hash=self.archive.content_hash,
                 service_account_email=self.service_account.email,
                 builder_name=args.builder_name,
                 repository_id=args.repository_id,
@@ -102,6 +107,7 @@ class Agent(pulumi.ComponentResource):
                 labels=labels,
                 deletion_protection=args.deletion_protection,
                 egress=args.egress,
+                image=self.image,
             ),
             parent=self,
             depends_on=[*grants, *args.depends_on],
@@ -132,6 +138,29 @@ class Agent(pulumi.ComponentResource):
                 "archive": self.archive.object_name,
                 "subscriptions": {t: s.subscription.name for t, s in self.subscriptions.items()},
             }
+        )
+
+    def _declare_image(self, args: AgentArgs, source: gcp.storage.BucketObject) -> AgentImage:
+        """A Cloud Run agent's image, built from the uploaded archive (functions build
+        their own). Waits for the archive, the build identity's grants and the APIs."""
+        plan = args.plan
+        return AgentImage(
+            f"{plan.name}-image",
+            AgentImageArgs(
+                project=args.project,
+                region=args.region,
+                agent=plan.name,
+                repository=REPOSITORY_ID,
+                content_hash=self.archive.content_hash,
+                source_bucket=args.source_bucket.name,
+                source_object=source.name,
+                runtime=plan.runtime,
+                function_target=plan.entry_point,
+                base_image=BASE_IMAGES[plan.runtime].format(region=args.region),
+                service_account=args.builder_name,
+                depends_on=[source, *args.builder_grants, *args.depends_on],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _grant_runtime_access(

@@ -29,6 +29,8 @@ class AgentSources(pulumi.ComponentResource):
     bucket: gcp.storage.Bucket
     repository: gcp.artifactregistry.Repository
     builder: gcp.serviceaccount.Account
+    builder_grants: list[pulumi.Resource]
+    """The build identity's grants: a build that runs before they exist fails."""
 
     def __init__(
         self, name: str, args: AgentSourcesArgs, opts: pulumi.ResourceOptions | None = None
@@ -68,16 +70,19 @@ class AgentSources(pulumi.ComponentResource):
             opts=child,
         )
         builder_member = self.builder.email.apply(lambda e: f"serviceAccount:{e}")
-        # The three roles Google documents for a custom build service account, each on
-        # the narrowest resource: logs (project-level only), this repository, this bucket.
-        gcp.projects.IAMMember(
+        # What a buildpacks build from a bucket into Artifact Registry needs: the Cloud Run
+        # Builder role's permissions (roles/run.builder) but for deleteArtifacts (cleanup of
+        # a build cache image, which our builds do not set) and source.repos.get (Cloud
+        # Source Repositories), each on the narrowest resource: logs (project-level only),
+        # this repository (push and pull), this bucket (read the archive).
+        log_writer = gcp.projects.IAMMember(
             "builder-log-writer",
             project=args.project,
             role="roles/logging.logWriter",
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        gcp.artifactregistry.RepositoryIamMember(
+        image_writer = gcp.artifactregistry.RepositoryIamMember(
             "builder-image-writer",
             project=args.project,
             location=args.region,
@@ -86,13 +91,14 @@ class AgentSources(pulumi.ComponentResource):
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        gcp.storage.BucketIAMMember(
+        source_reader = gcp.storage.BucketIAMMember(
             "builder-source-reader",
             bucket=self.bucket.name,
             role="roles/storage.objectViewer",
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.builder_grants = [log_writer, image_writer, source_reader]
         self.builder_name = pulumi.Output.all(args.project, self.builder.email).apply(
             lambda parts: f"projects/{parts[0]}/serviceAccounts/{parts[1]}"
         )
