@@ -27,13 +27,11 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime.rpc import UNKNOWN  # the engine's placeholder for a value not known yet
 
 from infra.build.cloud import Endpoints, GoogleBuildApi, Polling, run_build
 from infra.build.outcome import BuiltImage
 from infra.build.spec import INPUTS, BuildSpec, BuildSpecError, changed, rebuild_needed
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""The engine's placeholder for a value not known yet (``pulumi.runtime.rpc.UNKNOWN``)."""
 
 OUTPUTS: tuple[str, ...] = (
     "image",
