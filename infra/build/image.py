@@ -19,7 +19,9 @@ import pulumi.dynamic
 from infra.build.provider import OUTPUTS, ImageBuildProvider
 from infra.build.spec import check_plain_inputs, image_name_for
 
-RESOURCE_TYPE = "pulumi-python:dynamic/build:ImageBuild"
+RESOURCE_TYPE = "pulumi-python:dynamic:Resource"
+"""Pulumi's one type token for every Python dynamic resource; a build is the one with an
+``image_name`` input (its name is ``<agent>-build``)."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,8 @@ class AgentImageArgs:
     grants and the APIs (a component's ``depends_on`` does not reach its children)."""
 
 
-class ImageBuild(pulumi.dynamic.Resource, module="build", name="ImageBuild"):
-    """The build itself (type ``pulumi-python:dynamic/build:ImageBuild``)."""
+class ImageBuild(pulumi.dynamic.Resource):
+    """The build itself (type ``pulumi-python:dynamic:Resource``)."""
 
     image: pulumi.Output[str]
     """``<image_name>@sha256:<digest>``: what the service runs."""

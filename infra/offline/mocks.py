@@ -35,7 +35,7 @@ class GcpMocks(pulumi.runtime.Mocks):
     """Computed outputs per resource type, keyed by Pulumi type token."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
-        if args.typ == IMAGE_BUILD:
+        if args.typ == IMAGE_BUILD and "image_name" in args.inputs:
             return built_image(dict(args.inputs))
         inputs = dict(args.inputs)
         project = _plain(inputs.get("project")) or "mock-project"

@@ -118,7 +118,7 @@ def test_replace_on_changes_option_and_stack_mode() -> None:
 
 
 def test_an_image_build_is_replaced_when_its_archive_changes_not_its_identity() -> None:
-    rid = "pulumi-python:dynamic/build:ImageBuild::gateway-build"
+    rid = "pulumi-python:dynamic:Resource::gateway-build"
     base = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "x"})]}
     new_code = {"resources": [_resource(rid, {"content_hash": "b", "service_account": "x"})]}
     new_identity = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "y"})]}

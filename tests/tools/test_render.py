@@ -150,6 +150,6 @@ def test_a_dynamic_provider_becomes_a_marker_naming_its_class() -> None:
     assert provider_marker("not base64 at all") == "[dynamic provider]"
     assert provider_marker("aGVsbG8=") == "[dynamic provider]"  # base64, not a pickle
     inputs = {"__provider": serialized, "image_name": "x"}
-    dynamic = registration_inputs("pulumi-python:dynamic/build:ImageBuild", inputs)
+    dynamic = registration_inputs("pulumi-python:dynamic:Resource", inputs)
     assert dynamic == {"__provider": marker, "image_name": "x"}
     assert registration_inputs("gcp:storage/bucket:Bucket", inputs) is inputs

@@ -36,8 +36,9 @@ IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
     "gcp:compute/network:Network": frozenset({"name", "project", "autoCreateSubnetworks"}),
     "gcp:compute/subnetwork:Subnetwork": frozenset({"name", "project", "network", "region"}),
     "gcp:logging/metric:Metric": frozenset({"name", "project"}),
-    # an image build's provider answers "replace" for every input that shapes the image
-    "pulumi-python:dynamic/build:ImageBuild": frozenset(IMAGE_INPUTS),
+    # Python dynamic resources (the image build, infra/build): its provider answers
+    # "replace" for every input that shapes the image
+    "pulumi-python:dynamic:Resource": frozenset(IMAGE_INPUTS),
 }
 
 STATEFUL_ADVICE: dict[str, str] = {

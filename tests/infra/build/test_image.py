@@ -24,7 +24,11 @@ def run_agents() -> list[str]:
 
 
 def builds(run: Run) -> dict[str, Registration]:
-    return {r.name.removesuffix("-build"): r for r in run.of_type(RESOURCE_TYPE)}
+    return {
+        r.name.removesuffix("-build"): r
+        for r in run.of_type(RESOURCE_TYPE)
+        if "image_name" in r.inputs
+    }
 
 
 def container_image(service: Registration) -> str:
@@ -112,7 +116,7 @@ def test_an_unchanged_tree_renders_identically(functions_copy: Path) -> None:
 def test_the_render_shows_the_provider_as_a_marker() -> None:
     run = rendered("dev")
     manifest = render_manifest(run.registrations, "dev", REPO_ROOT)
-    (build,) = [r for r in manifest["resources"] if r["type"] == RESOURCE_TYPE]
+    (build,) = [r for r in manifest["resources"] if r["id"] == f"{RESOURCE_TYPE}::gateway-build"]
     assert build["inputs"]["__provider"] == (
         "[dynamic provider infra.build.provider.ImageBuildProvider]"
     )
@@ -122,7 +126,7 @@ def test_the_serialized_provider_loads_where_the_engine_loads_it() -> None:
     """The engine's dynamic-provider host is ``python -m pulumi.dynamic`` started in the
     project directory: the pickle names the provider class by module, so that module must
     import from there, on its own, without declaring anything."""
-    (build,) = rendered("dev").of_type(RESOURCE_TYPE)
+    build = builds(rendered("dev"))["gateway"]
     serialized = build.inputs["__provider"]
     assert isinstance(serialized, str)  # not a secret: it captures none
     script = (
