@@ -117,6 +117,16 @@ def test_replace_on_changes_option_and_stack_mode() -> None:
     assert compare(base, head).warnings == []  # not a stateful type
 
 
+def test_an_image_build_is_replaced_when_its_archive_changes_not_its_identity() -> None:
+    rid = "pulumi-python:dynamic:Resource::gateway-build"
+    base = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "x"})]}
+    new_code = {"resources": [_resource(rid, {"content_hash": "b", "service_account": "x"})]}
+    new_identity = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "y"})]}
+    assert compare(base, new_code).changes[0].kind == "replaced"
+    assert compare(base, new_code).warnings == []  # a new image is no data loss
+    assert compare(base, new_identity).changes[0].kind == "changed"
+
+
 def test_flatten() -> None:
     assert flatten({"a": {"b": [1, {"c": 2}]}, "e": {}, "f": []}) == {
         "a.b[0]": 1,
