@@ -65,7 +65,6 @@ def agent_environment(
             "SWITCHBOARD_AGENT": agent.name,
             "SWITCHBOARD_ENVIRONMENT": "local",
             "SWITCHBOARD_TIMEOUT_SECONDS": str(agent.timeout_seconds),
-            "SWITCHBOARD_FIRESTORE_DATABASE": FIRESTORE_DATABASE,
             "SWITCHBOARD_DEAD_LETTERS": json.dumps(dead_letters, sort_keys=True),
             "LOG_LEVEL": endpoints.log_level,
             "PUBSUB_EMULATOR_HOST": endpoints.pubsub_address,
@@ -75,6 +74,8 @@ def agent_environment(
             "THREADS": str(threads),
         }
     )
+    if agent.firestore:
+        env["SWITCHBOARD_FIRESTORE_DATABASE"] = FIRESTORE_DATABASE
     for topic in agent.publishes:
         env[naming.topic_env_var(topic)] = topic
     for secret in agent.secrets:

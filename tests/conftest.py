@@ -33,3 +33,13 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
     require_emulators()
     with running_emulators(tmp_path_factory.mktemp("emulator-logs")) as running:
         yield running
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print what tests recorded in :mod:`tests.summary` (e.g. the fuzzed catalogue's counts)."""
+    from tests.summary import LINES
+
+    if LINES:
+        terminalreporter.section("switchboard counts")
+        for title, line in LINES.items():
+            terminalreporter.write_line(f"{title}: {line}")

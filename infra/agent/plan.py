@@ -99,9 +99,10 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
         "SWITCHBOARD_AGENT": name,
         "SWITCHBOARD_ENVIRONMENT": settings.environment,
         "SWITCHBOARD_TIMEOUT_SECONDS": str(manifest.timeout_seconds),
-        "SWITCHBOARD_FIRESTORE_DATABASE": DEFAULT_FIRESTORE_DATABASE,
         "LOG_LEVEL": settings.log_level,
     }
+    if manifest.firestore:
+        env["SWITCHBOARD_FIRESTORE_DATABASE"] = DEFAULT_FIRESTORE_DATABASE
     for topic in manifest.publishes:
         env[naming.topic_env_var(topic)] = topic
     if consumers:
@@ -139,15 +140,16 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
         Grant("secret", secret, ROLE_SECRET_ACCESSOR, "agent", "declared in secrets")
         for secret in manifest.secrets
     ]
-    grants.append(
-        Grant(
-            "project",
-            "firestore",
-            ROLE_DATASTORE_USER,
-            "agent",
-            "idempotency and state; Firestore IAM has no resource finer than the project",
+    if manifest.firestore:
+        grants.append(
+            Grant(
+                "project",
+                "firestore",
+                ROLE_DATASTORE_USER,
+                "agent",
+                "idempotency and state; Firestore IAM has no resource finer than the project",
+            )
         )
-    )
     if manifest.is_public:
         grants.append(
             Grant("service", name, ROLE_RUN_INVOKER, "allUsers", "declared public ingress")

@@ -127,3 +127,18 @@ def test_environment_carries_topics_dead_letters_and_secret_names_not_values() -
     }
     assert plan.secret_env == {"STRIPE_API_KEY": "stripe-api-key"}
     assert "STRIPE_API_KEY" not in plan.env
+
+
+def test_firestore_access_follows_the_manifest() -> None:
+    """Least privilege: only agents that declare ``firestore: true`` get datastore.user."""
+    catalogue = load_catalogue()
+    plans = plan_fleet(catalogue, settings_for("prod"))
+    for name, plan in plans.items():
+        datastore = [g for g in plan.grants if g.role == "roles/datastore.user"]
+        wanted = catalogue.agent(name).firestore
+        assert len(datastore) == (1 if wanted else 0), name
+        assert ("SWITCHBOARD_FIRESTORE_DATABASE" in plan.env) is wanted, name
+    assert not catalogue.agent("gateway").firestore
+    assert all(
+        plan.consumers == () for name, plan in plans.items() if not catalogue.agent(name).firestore
+    )
