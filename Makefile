@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev scenario test test-unit lint format constraints deadletters render diff topology policy verify faults faults-short
+.PHONY: help venv dev scenario publish trace test test-unit lint format constraints deadletters render diff topology policy verify faults faults-short
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,12 @@ dev: venv ## run the fleet locally: emulators, sandbox, every agent, Pub/Sub pus
 
 scenario: venv ## publish a scenario into the running `make dev`: make scenario NAME=booking|conflict|poison|all
 	$(PY) -m localdev scenario $(or $(NAME),all)
+
+publish: venv ## publish one event into the running `make dev`: make publish TOPIC=inbound TYPE=sms.received DATA='{...}'
+	$(PY) -m localdev publish --topic "$$TOPIC" --type "$$TYPE" --data "$$DATA"
+
+trace: venv ## every delivery an event and its follow-ups caused: make trace ID=<event id> [FOLLOW=1]
+	$(PY) -m localdev trace "$$ID" $(if $(FOLLOW),--follow)
 
 deadletters: venv ## list dead letters of the running `make dev` (python -m tools.deadletters --help for more)
 	$(PY) -m tools.deadletters list
