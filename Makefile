@@ -42,7 +42,7 @@ test-unit: venv ## only the fast offline tests
 render: venv ## offline render of every stack into rendered/ (commit the result)
 	$(PY) -m tools.render all
 
-diff: venv ## what the working tree changes vs the committed renders (BASE=origin/main: vs a ref)
+diff: venv ## a fresh render of the working tree vs the renders committed at HEAD (BASE=origin/main: vs a ref)
 	$(PY) -m tools.diff $(if $(BASE),--base $(BASE))
 
 topology: venv ## redraw docs/topology.mmd and docs/topology.svg from the catalogue

@@ -260,7 +260,14 @@ def command_scenario(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(build_parser().parse_args(argv))
+    except CatalogueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "up":
         return command_up(args)
     if args.command == "scenario":
