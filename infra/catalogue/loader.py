@@ -6,7 +6,6 @@ All problems in all files are collected and raised together as one
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,10 +17,7 @@ from infra.catalogue.errors import CatalogueError, Problem, display_path
 from infra.catalogue.model import AgentManifest, SecretSpec, TopicSpec
 from infra.catalogue.rules import Context, run_rules
 
-FUNCTIONS_DIR = Path(
-    os.environ.get("SWITCHBOARD_FUNCTIONS_DIR") or Path(__file__).resolve().parents[2] / "functions"
-)
-"""``functions/``, or the tree ``SWITCHBOARD_FUNCTIONS_DIR`` names (tests of another fleet)."""
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 CATALOGUE_FILE = "catalogue.yaml"
 MANIFEST_FILE = "agent.yaml"
 
