@@ -2,19 +2,67 @@
 
 Emulator tests skip, with the reason, on a machine without the emulators. Where
 SWITCHBOARD_REQUIRE_EMULATORS=1 (set by .ci/run when it finds them), a skip is a failure.
+
+An invalid catalogue fails the suite once, in :data:`CATALOGUE_TEST`, with every problem;
+each other test that fails only because of it (its error is, or is caused by, a
+``CatalogueError``) is reported as skipped with a pointer there, not as a hundred copies
+of the same message.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from infra.catalogue import CatalogueError, load_catalogue
 from localdev.emulators import Emulators, running_emulators, unavailable_reason
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE_TEST = "tests/infra/catalogue/test_loader.py::test_the_catalogue_loads"
+CATALOGUE_MESSAGE = "invalid agent catalogue"
+
+
+@functools.cache
+def catalogue_invalid() -> bool:
+    try:
+        load_catalogue()
+    except CatalogueError:
+        return True
+    return False
+
+
+def _caused_by_catalogue(error: BaseException | None) -> bool:
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, CatalogueError) or CATALOGUE_MESSAGE in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.failed
+        and call.excinfo is not None
+        and item.nodeid != CATALOGUE_TEST
+        and _caused_by_catalogue(call.excinfo.value)
+        and catalogue_invalid()
+    ):
+        report.outcome = "skipped"
+        report.longrepr = (
+            str(item.path),
+            item.location[1] or 0,
+            f"Skipped: functions/ is an invalid catalogue: see {CATALOGUE_TEST}",
+        )
 
 
 def require_emulators() -> None:

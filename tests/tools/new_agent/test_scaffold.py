@@ -143,7 +143,7 @@ def test_make_installs_every_agents_requirements_by_glob() -> None:
 @pytest.mark.skipif(
     os.environ.get(INNER_SUITE_ENV) == "1", reason="this is the inner run of the suite"
 )
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_offline_suite(
     tmp_path: Path,
 ) -> None:
@@ -168,6 +168,13 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source.read_bytes())
     env = {**os.environ, INNER_SUITE_ENV: "1"}
+    for git in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "a fresh clone"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *git],
+            cwd=clone,
+            check=True,
+            capture_output=True,
+        )
 
     def run(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -184,7 +191,7 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         (["-m", "tools.new_agent", "echo", "--topic", "inbound"], 60),
         (["-m", "tools.render", "all", "--quiet"], 300),
         (["-m", "tools.topology"], 60),
-        (["-m", "pytest", "-m", "not emulator", "-q", "-p", "no:cacheprovider", "-x"], 1200),
+        (["-m", "pytest", "-m", "not emulator", "-q", "-p", "no:cacheprovider", "-x"], 2000),
     ):
         result = run(*step, timeout=timeout)
         assert result.returncode == 0, (
