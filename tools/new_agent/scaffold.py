@@ -15,13 +15,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.catalogue import CatalogueError, load_catalogue
+from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from infra.catalogue.loader import CATALOGUE_FILE, MANIFEST_FILE
 from tools.new_agent import templates
 from tools.new_agent.examples import example
 
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 PLATFORMS = ("function", "run")
+PROBE = "description: probe.\nplatform: function\nsubscriptions: [{{topic: {topic}}}]\n"
+"""A minimal manifest: loading the catalogue with it checks the name and the topic (and
+works for the first agent of a new fleet, where the catalogue alone has no agents)."""
 
 
 class ScaffoldError(ValueError):
@@ -58,6 +62,15 @@ def _stage(root: Path, name: str, manifest: str, staging: Path) -> None:
     (staging / name / MANIFEST_FILE).write_text(manifest, encoding="utf-8")
 
 
+def _load_with(root: Path, name: str, manifest: str) -> Catalogue:
+    """The catalogue as it would be with ``name``'s manifest added (nothing written)."""
+    with tempfile.TemporaryDirectory(prefix="switchboard-new-agent-") as temp:
+        staging = Path(temp) / root.name  # problems then name root.name/<agent>/agent.yaml
+        staging.mkdir()
+        _stage(root, name, manifest, staging)
+        return load_catalogue(staging)
+
+
 def check(request: Request, root: Path) -> list[str]:
     """The event types the agent will handle, or ScaffoldError / CatalogueError."""
     if request.platform not in PLATFORMS:
@@ -66,19 +79,18 @@ def check(request: Request, root: Path) -> list[str]:
         raise ScaffoldError(f"{request.name!r} cannot be a folder name under {root.name}/")
     if (root / request.name).exists():
         raise ScaffoldError(f"{root.name}/{request.name} already exists; choose another name")
-    catalogue = load_catalogue(root)
-    if request.topic not in catalogue.topics:
-        raise ScaffoldError(
-            f"no topic {request.topic!r} in {root.name}/{CATALOGUE_FILE}; "
-            f"topics: {', '.join(catalogue.topics)}"
-        )
-    event_types = _chosen_types(request, catalogue.topics[request.topic].event_types)
+    for what, value in (
+        ("topic", request.topic),
+        *(("event type", t) for t in request.event_types),
+    ):
+        if not TOKEN.fullmatch(value):
+            raise ScaffoldError(f"{value!r} is not a {what} name")
+    if not (root / CATALOGUE_FILE).is_file():
+        raise ScaffoldError(f"{root.name}/{CATALOGUE_FILE} not found")
+    topics = _load_with(root, request.name, PROBE.format(topic=request.topic)).topics
+    event_types = _chosen_types(request, topics[request.topic].event_types)
     manifest = templates.manifest(request.topic, event_types, request.platform)
-    with tempfile.TemporaryDirectory(prefix="switchboard-new-agent-") as temp:
-        staging = Path(temp) / root.name  # problems then name root.name/<agent>/agent.yaml
-        staging.mkdir()
-        _stage(root, request.name, manifest, staging)
-        load_catalogue(staging)
+    _load_with(root, request.name, manifest)
     return event_types
 
 

@@ -102,7 +102,11 @@ def test_chosen_types_and_platform(functions_copy: Path, tmp_path: Path) -> None
         (["../evil", "--topic", "inbound"], "cannot be a folder name"),
         (["Echo", "--topic", "inbound"], "functions/Echo/agent.yaml: name: agent name 'Echo'"),
         (["e" * 23, "--topic", "inbound"], "must be 3-22 lowercase letters"),
-        (["echo", "--topic", "outbound"], "no topic 'outbound' in functions/catalogue.yaml"),
+        (
+            ["echo", "--topic", "outbound"],
+            "functions/echo/agent.yaml: subscriptions[0].topic: unknown",
+        ),
+        (["echo", "--topic", "a: b"], "'a: b' is not a topic name"),
         (["echo", "--topic", "inbound", "--types", "tick"], "does not carry tick"),
     ],
 )
