@@ -37,28 +37,28 @@ def test_scaffolded_agent_loads_plans_renders_and_imports(
     runtime_importable: None,
 ) -> None:
     tests = tmp_path / "tests"
-    assert scaffold(functions_copy, tests, "echo", "--topic", "inbound") == 0
-    folder = functions_copy / "echo"
+    assert scaffold(functions_copy, tests, "scaffold-probe", "--topic", "inbound") == 0
+    folder = functions_copy / "scaffold-probe"
     assert sorted(p.name for p in folder.iterdir()) == ["agent.yaml", "main.py", "requirements.txt"]
     assert "wrote" in capsys.readouterr().out
 
     catalogue = load_catalogue(functions_copy)
-    echo = catalogue.agent("echo")
+    probe = catalogue.agent("scaffold-probe")
     carried = catalogue.topics["inbound"].event_types
-    assert [s.topic for s in echo.subscriptions] == ["inbound"]
+    assert [s.topic for s in probe.subscriptions] == ["inbound"]
     for event_type in carried:
-        assert f'"{event_type}"' in echo.subscriptions[0].filter
-    assert "echo" in plan_fleet(catalogue, settings_for("dev"))
+        assert f'"{event_type}"' in probe.subscriptions[0].filter
+    assert "scaffold-probe" in plan_fleet(catalogue, settings_for("dev"))
 
     run = run_stack("dev", functions_root=functions_copy)
     functions = [r.name for r in run.of_type("gcp:cloudfunctionsv2/function:Function")]
-    assert any("echo" in name for name in functions)
+    assert any("scaffold-probe" in name for name in functions)
 
     import functions_framework
 
     app = functions_framework.create_app(target="handle", source=str(folder / "main.py"))
     assert app is not None
-    generated = [str(folder / "main.py"), str(tests / "test_echo.py")]
+    generated = [str(folder / "main.py"), str(tests / "test_scaffold_probe.py")]
     for check in (["check"], ["format", "--check"]):
         result = subprocess.run(
             [sys.executable, "-m", "ruff", *check, *generated],
@@ -103,11 +103,11 @@ def test_chosen_types_and_platform(functions_copy: Path, tmp_path: Path) -> None
         (["Echo", "--topic", "inbound"], "functions/Echo/agent.yaml: name: agent name 'Echo'"),
         (["e" * 23, "--topic", "inbound"], "must be 3-22 lowercase letters"),
         (
-            ["echo", "--topic", "outbound"],
-            "functions/echo/agent.yaml: subscriptions[0].topic: unknown",
+            ["scaffold-probe", "--topic", "outbound"],
+            "functions/scaffold-probe/agent.yaml: subscriptions[0].topic: unknown",
         ),
-        (["echo", "--topic", "a: b"], "'a: b' is not a topic name"),
-        (["echo", "--topic", "inbound", "--types", "tick"], "does not carry tick"),
+        (["scaffold-probe", "--topic", "a: b"], "'a: b' is not a topic name"),
+        (["scaffold-probe", "--topic", "inbound", "--types", "tick"], "does not carry tick"),
     ],
 )
 def test_refusals_exit_2_and_write_nothing(
@@ -192,7 +192,7 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         )
 
     for step, timeout in (
-        (["-m", "tools.new_agent", "echo", "--topic", "inbound"], 60),
+        (["-m", "tools.new_agent", "scaffold-probe", "--topic", "inbound"], 60),
         (["-m", "tools.render", "all", "--quiet"], 300),
         (["-m", "tools.topology"], 60),
         (["-m", "pytest", "-m", "not emulator", "-q", "-p", "no:cacheprovider", "-x"], 2000),
@@ -201,3 +201,17 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         assert result.returncode == 0, (
             f"{' '.join(step)}:\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
         )
+    # Under a bad manifest the suite fails once, in the catalogue test, with the problem.
+    manifest = clone / "functions" / "echo" / "agent.yaml"
+    manifest.write_text(manifest.read_text() + "colour: blue\n")
+    subset = ["tests/infra/catalogue/test_loader.py", "tests/infra/test_program.py"]
+    subset += ["tests/infra/monitoring", "tests/tools/test_topology.py"]
+    result = run(
+        "-m", "pytest", "-m", "not emulator", "-p", "no:cacheprovider", *subset, timeout=900
+    )
+    summary = result.stdout.strip().splitlines()[-1]
+    assert result.returncode == 1, result.stdout[-4000:]
+    assert "1 failed" in summary and "error" not in summary, summary
+    assert "FAILED tests/infra/catalogue/test_loader.py::test_the_catalogue_loads" in result.stdout
+    assert "functions/echo/agent.yaml: colour: unknown field" in result.stdout
+    assert result.stdout.count("colour: unknown field") <= 3, result.stdout[-4000:]
