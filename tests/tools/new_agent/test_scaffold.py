@@ -192,7 +192,7 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         )
 
     for step, timeout in (
-        (["-m", "tools.new_agent", "scaffold-probe", "--topic", "inbound"], 60),
+        (["-m", "tools.new_agent", "echo", "--topic", "inbound"], 60),
         (["-m", "tools.render", "all", "--quiet"], 300),
         (["-m", "tools.topology"], 60),
         (["-m", "pytest", "-m", "not emulator", "-q", "-p", "no:cacheprovider", "-x"], 2000),
