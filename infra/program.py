@@ -16,7 +16,7 @@ from infra.agent.component import Agent, AgentArgs
 from infra.agent.plan import plan_fleet
 from infra.artifacts.sources import AgentSources, AgentSourcesArgs
 from infra.bus.topics import EventBus, EventBusArgs
-from infra.catalogue import FUNCTIONS_DIR, Catalogue, load_catalogue
+from infra.catalogue import FUNCTIONS_DIR, Catalogue, CatalogueError, load_catalogue
 from infra.cost import CostGuards, CostGuardsArgs
 from infra.cost.guards import BUDGET_API
 from infra.firestore import (
@@ -292,6 +292,15 @@ def export_outputs(fleet: Fleet) -> None:
     pulumi.export("dashboard", fleet.monitoring.dashboard.id)
     if fleet.network is not None:
         pulumi.export("egress_ip", fleet.network.address.address)
+
+
+def main(functions_root: Path = FUNCTIONS_DIR) -> None:
+    """``__main__.py``: :func:`run`, with an invalid catalogue reported as Pulumi shows a
+    ``RunError``: the problems as one error diagnostic, no traceback, a failed update."""
+    try:
+        run(functions_root)
+    except CatalogueError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:

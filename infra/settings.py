@@ -76,7 +76,7 @@ class BackupSettings(_Config):
     """Firestore managed backups (``gcp.firestore.BackupSchedule``); 0 disables a schedule.
 
     A database has at most one daily and one weekly schedule. The daily cap of 7 days is
-    this project's rule (DESIGN.md section 3); GCP's own ceiling for any schedule's
+    this project's rule (docs/architecture.md); GCP's own ceiling for any schedule's
     retention is 14 weeks. Longer retention comes from scheduled exports."""
 
     daily_retention_days: Annotated[int, Field(ge=0, le=7)] = 7

@@ -226,7 +226,8 @@ def poison(client: PlatformClient, report: Report, timeout: float) -> None:
         timeout,
     )
     how = (
-        "the agent's runtime dead-lettered it as a permanent failure and acked"
+        f"the agent's runtime dead-lettered it as a permanent failure ({settled.detail}) "
+        "and Pub/Sub acked it"
         if settled.outcome == ACKED
         else f"the platform dead-lettered it after {settled.attempt} failed deliveries"
     )

@@ -17,7 +17,6 @@ from infra.offline.mocks import Registration
 from tests.infra.secrets.test_store import config_sourced
 from tests.infra.test_settings import settings_for
 
-AGENTS = ["billing", "gateway", "ledger", "notifier", "reminders", "scheduler"]
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 TOPIC = "gcp:pubsub/topic:Topic"
 
@@ -36,13 +35,14 @@ def test_every_agent_has_identity_compute_and_subscriptions() -> None:
     accounts = {r.inputs["accountId"] for r in run.of_type("gcp:serviceaccount/account:Account")}
     functions = set(by_type(run, "gcp:cloudfunctionsv2/function:Function"))
     services = set(by_type(run, "gcp:cloudrunv2/service:Service"))
-    assert functions == {"billing", "ledger", "notifier", "reminders", "scheduler"}
-    assert services == {"gateway"}
-    for agent in AGENTS:
+    catalogue = load_catalogue()
+    agents = catalogue.agents.values()
+    assert functions == {a.name for a in agents if a.platform == "function"}
+    assert services == {a.name for a in agents if a.platform == "run"}
+    for agent in catalogue.agents:
         assert f"sb-{agent}" in accounts
     subscriptions = by_type(run, SUBSCRIPTION)
     topics = by_type(run, TOPIC)
-    catalogue = load_catalogue()
     for consumer in catalogue.consumers():
         push = subscriptions[consumer.subscription_id].inputs
         assert push["filter"] == consumer.effective_filter

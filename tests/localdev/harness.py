@@ -152,10 +152,11 @@ def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float 
 class LocalPlatform:
     """``python -m localdev up`` in its own process group, with helpers to inspect it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, functions: Path | None = None) -> None:
+        """The test catalogue under ``root``, or the ``functions`` tree given."""
         self.root = root
         self.record_file = root / "deliveries.jsonl"
-        self.functions = write_catalogue(root, self.record_file)
+        self.functions = functions or write_catalogue(root, self.record_file)
         self.state_dir = root / ".local"
         self.state_file = self.state_dir / "platform.json"
         self.output = root / "platform-output.txt"

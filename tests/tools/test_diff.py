@@ -173,3 +173,29 @@ def test_git_archive_extracts_a_ref_read_only(tmp_path: Path) -> None:
     assert (tmp_path / "infra" / "program.py").is_file()
     with pytest.raises(sources.RefRenderError, match="no-such-ref"):
         sources._extract(REPO_ROOT, "no-such-ref", tmp_path / "x")
+
+
+def test_default_base_is_the_render_committed_at_head(tmp_path: Path) -> None:
+    """`make render` rewrites rendered/; `make diff` still shows the change against what
+    is committed, not "no changes"."""
+    import json
+    import subprocess
+
+    repo = tmp_path / "repo"
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    (repo / "rendered").mkdir(parents=True)
+    render = repo / "rendered" / "dev.json"
+    render.write_text(json.dumps({"resources": [{"urn": "committed"}]}))
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "render")
+    render.write_text(json.dumps({"resources": [{"urn": "re-rendered"}]}))
+    assert sources.committed_at(repo, "HEAD", "dev") == {"resources": [{"urn": "committed"}]}
+    assert sources.committed_at(repo, "HEAD", "prod") == {"resources": []}
+    outside = tmp_path / "outside"
+    (outside / "rendered").mkdir(parents=True)
+    (outside / "rendered" / "dev.json").write_text('{"resources": [{"urn": "file"}]}')
+    assert sources.committed_at(outside, "HEAD", "dev") == {"resources": [{"urn": "file"}]}

@@ -13,16 +13,26 @@ from tests.infra.conftest import Editor
 REFERENCE_AGENTS = ["billing", "gateway", "ledger", "notifier", "reminders", "scheduler"]
 
 
-def test_real_catalogue_has_the_six_reference_agents() -> None:
+def test_the_catalogue_loads() -> None:
+    """THE test of functions/: an invalid catalogue fails here, once, with every problem
+    (tests/conftest.py reports the tests that then cannot run as skipped, pointing here)."""
+    try:
+        catalogue = load_catalogue()
+    except CatalogueError as error:
+        pytest.fail(str(error), pytrace=False)
+    assert catalogue.agents
+
+
+def test_the_reference_fleet_is_in_the_catalogue() -> None:
+    """About the reference fleet (bookings, payments, SMS), not about every catalogue: more
+    agents may be added, these must stay as they are."""
     catalogue = load_catalogue()
-    assert list(catalogue.agents) == REFERENCE_AGENTS
-    assert set(catalogue.topics) == {"bookings", "payments", "notifications", "inbound", "ticks"}
+    assert set(REFERENCE_AGENTS) <= set(catalogue.agents)
+    assert {"bookings", "payments", "notifications", "inbound", "ticks"} <= set(catalogue.topics)
     assert catalogue.agent("gateway").is_public
-    assert [a.name for a in catalogue.scheduled_agents()] == ["reminders"]
-    assert {c.subscription_id for c in catalogue.consumers_of("bookings")} == {
-        "billing-on-bookings",
-        "ledger-on-bookings",
-        "scheduler-on-bookings",
+    assert "reminders" in [a.name for a in catalogue.scheduled_agents()]
+    assert {"billing-on-bookings", "ledger-on-bookings", "scheduler-on-bookings"} <= {
+        c.subscription_id for c in catalogue.consumers_of("bookings")
     }
 
 
