@@ -15,6 +15,7 @@ timeout_seconds: 60          # must not exceed the subscription's ack deadline
 concurrency: 1               # > 1 needs cpu: "1"
 min_instances: 0
 max_instances: 3
+firestore: true              # the runtime's exactly-once claims live in Firestore
 subscriptions:
   - topic: {topic}
     filter: '{filter}'
