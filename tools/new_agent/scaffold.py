@@ -23,7 +23,10 @@ from tools.new_agent.examples import example
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 PLATFORMS = ("function", "run")
-PROBE = "description: probe.\nplatform: function\nfirestore: true\nsubscriptions: [{{topic: {topic}}}]\n"
+PROBE = (
+    "description: probe.\nplatform: function\nfirestore: true\n"
+    "subscriptions: [{{topic: {topic}}}]\n"
+)
 """A minimal manifest: loading the catalogue with it checks the name and the topic (and
 works for the first agent of a new fleet, where the catalogue alone has no agents)."""
 
