@@ -87,3 +87,11 @@ def reset() -> None:
     with _lock:
         _cache.clear()
         _building.clear()
+
+
+def reset_after_fork() -> None:
+    """In a forked child: new locks (one may have been held at fork time), no clients."""
+    global _lock  # noqa: PLW0603 - the parent's lock object is unusable after fork
+    _lock = threading.Lock()
+    _cache.clear()
+    _building.clear()

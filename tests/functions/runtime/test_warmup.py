@@ -89,3 +89,51 @@ def test_an_agent_process_warms_its_clients_in_the_background() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+FORK_PROBE = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.argv[0] = "functions-framework"  # as gunicorn's master sees it
+    sys.path[:0] = [sys.argv[1]]
+    from switchboard_runtime import warmup
+    ran = []
+    def slow():
+        ran.append(os.getpid())
+        time.sleep(0.3)
+    run = warmup.start((slow,))
+    assert run.clients is False, "the master must not open gRPC channels"
+    time.sleep(0.05)  # the slow step is under way when the master forks
+    pid = os.fork()
+    if pid == 0:
+        child = warmup.start()
+        ok = child is not run and child.clients and child.wait(120)
+        ok = ok and ran.count(os.getpid()) == 1 and not child.failed
+        if not ok:
+            print(child.clients, ran, child.failed, file=sys.stderr)
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, status
+    assert run.stopped and run.wait(10)
+    print("ok")
+    """
+)
+
+
+def test_a_forked_worker_warms_itself_and_the_master_stops() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_PROBE, str(FUNCTIONS / "shared")],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "GOOGLE_CLOUD_PROJECT": "demo-fork",
+            "FIRESTORE_EMULATOR_HOST": "localhost:1",
+            "PUBSUB_EMULATOR_HOST": "localhost:2",
+            "SWITCHBOARD_PRELOAD": "on",
+        },
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("ok")
