@@ -30,7 +30,7 @@ def _preload() -> None:
     from twilio.request_validator import RequestValidator  # noqa: F401
 
 
-warmup.start((_preload,), runtime=warmup.PUBLISHING_STEPS)
+warmup.start((_preload,), runtime=warmup.PUBLISHING_STEPS, after_import=__name__)
 
 
 def _route(request: Any) -> tuple[int, Any, str | None]:

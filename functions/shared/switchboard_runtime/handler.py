@@ -123,13 +123,16 @@ class Agent:
     def __init__(
         self, name: str, *, secrets: Sequence[str] = (), preload: Sequence[Callable[[], Any]] = ()
     ) -> None:
+        import sys
+
         from switchboard_runtime import warmup
 
         self.name = name
         self.secrets = tuple(secrets)
         self.routes: dict[str, Route] = {}
         slog.configure(self.secrets)
-        self.warmup = warmup.start(preload)
+        caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
+        self.warmup = warmup.start(preload, after_import=caller)
 
     def on(self, *event_types: str) -> Callable[[Route], Route]:
         def register(route: Route) -> Route:

@@ -88,8 +88,11 @@ def forked_server_master() -> bool:
 class Warmup:
     """Runs ``steps`` in order on a daemon thread; ``wait()`` for tests and benchmarks."""
 
-    def __init__(self, steps: Sequence[Step], *, clients: bool = True) -> None:
+    def __init__(
+        self, steps: Sequence[Step], *, clients: bool = True, after_import: str | None = None
+    ) -> None:
         self.steps = tuple(steps)
+        self.after_import = after_import  # the entry module whose import must finish first
         self.clients = clients  # False: skip CLIENT_STEPS (a process about to fork)
         self.failed: list[str] = []
         self.seconds = 0.0
@@ -106,6 +109,7 @@ class Warmup:
         return self._done.wait(timeout)
 
     def _run(self) -> None:
+        _wait_imported(self.after_import)
         started = time.perf_counter()
         try:
             for step in self.steps:
@@ -128,13 +132,30 @@ class Warmup:
             slog.get_logger().debug(f"warm-up step {name} failed: {exc}")
 
 
+def _wait_imported(name: str | None, limit: float = 30.0) -> None:
+    """Wait (sleeping, so the importer has the GIL) until module ``name`` has finished
+    importing: the warm-up must not slow the entry module's own import down."""
+    module = sys.modules.get(name or "")
+    spec = getattr(module, "__spec__", None)
+    deadline = time.monotonic() + limit
+    while getattr(spec, "_initializing", False) and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
 def enabled() -> bool:
     return os.environ.get("SWITCHBOARD_PRELOAD", "on").strip().lower() not in DISABLED
 
 
-def start(extra: Sequence[Step] = (), runtime: Sequence[Step] = RUNTIME_STEPS) -> Warmup | None:
-    """Start this process's warm-up (``runtime`` steps, then ``extra``) once; later calls
-    return the one already started. None when ``SWITCHBOARD_PRELOAD`` turns it off."""
+def start(
+    extra: Sequence[Step] = (),
+    runtime: Sequence[Step] = RUNTIME_STEPS,
+    *,
+    after_import: str | None = None,
+) -> Warmup | None:
+    """Start this process's warm-up (``runtime`` steps, then ``extra``) once, beginning
+    when module ``after_import`` (the caller's entry module) has finished importing;
+    later calls return the one already started. None when ``SWITCHBOARD_PRELOAD`` turns
+    it off."""
     if not enabled():
         return None
     with _lock:
@@ -147,7 +168,9 @@ def start(extra: Sequence[Step] = (), runtime: Sequence[Step] = RUNTIME_STEPS) -
                 )
                 _started["hooks"] = True  # type: ignore[assignment]
             steps = (*runtime, *extra)
-            _started["process"] = Warmup(steps, clients=not forked_server_master()).start()
+            _started["process"] = Warmup(
+                steps, clients=not forked_server_master(), after_import=after_import
+            ).start()
         return _started["process"]  # type: ignore[return-value]
 
 
