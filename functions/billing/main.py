@@ -24,7 +24,7 @@ import billing_stripe
 import functions_framework
 from switchboard_runtime import Agent, Context
 
-agent = Agent("billing", secrets=("STRIPE_API_KEY",))
+agent = Agent("billing", secrets=("STRIPE_API_KEY",), preload=(billing_stripe.client,))
 
 
 @agent.on("booking.confirmed")

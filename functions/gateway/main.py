@@ -15,10 +15,22 @@ from typing import Any
 
 import functions_framework
 from switchboard_runtime import logging as slog
+from switchboard_runtime import warmup
 from switchboard_runtime.errors import classify
 
 SECRETS = ("STRIPE_WEBHOOK_SECRET", "TWILIO_AUTH_TOKEN")
 slog.configure(SECRETS)
+
+
+def _preload() -> None:
+    import gateway_bookings  # noqa: F401
+    import gateway_webhooks  # noqa: F401
+    import pydantic  # noqa: F401
+    import stripe  # noqa: F401
+    from twilio.request_validator import RequestValidator  # noqa: F401
+
+
+warmup.start((_preload,), runtime=warmup.PUBLISHING_STEPS, after_import=__name__)
 
 
 def _route(request: Any) -> tuple[int, Any, str | None]:

@@ -37,7 +37,7 @@ COLLECTION = "notifications"
 LOOKBACK = dt.timedelta(minutes=5)
 RETENTION = dt.timedelta(days=90)
 
-agent = Agent("notifier", secrets=("TWILIO_AUTH_TOKEN",))
+agent = Agent("notifier", secrets=("TWILIO_AUTH_TOKEN",), preload=(twilio.client,))
 
 
 @agent.on("notification.requested")

@@ -115,13 +115,25 @@ class Context:
 
 
 class Agent:
-    """One agent: its name, the secrets to redact, and a route per event type."""
+    """One agent: its name, the secrets to redact, and a route per event type.
 
-    def __init__(self, name: str, *, secrets: Sequence[str] = ()) -> None:
+    Construction starts the instance's background warm-up (``warmup.py``): the runtime's
+    SDKs and clients, then ``preload`` (the agent's own, e.g. its third-party client).
+    """
+
+    def __init__(
+        self, name: str, *, secrets: Sequence[str] = (), preload: Sequence[Callable[[], Any]] = ()
+    ) -> None:
+        import sys
+
+        from switchboard_runtime import warmup
+
         self.name = name
         self.secrets = tuple(secrets)
         self.routes: dict[str, Route] = {}
         slog.configure(self.secrets)
+        caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
+        self.warmup = warmup.start(preload, after_import=caller)
 
     def on(self, *event_types: str) -> Callable[[Route], Route]:
         def register(route: Route) -> Route:
