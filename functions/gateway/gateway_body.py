@@ -32,7 +32,11 @@ class RefusedError(Exception):
 
 
 def too_large(cap: int) -> RefusedError:
-    return RefusedError(413, "(body)", f"the body is larger than {cap} bytes")
+    # Connection: close, so the server drops the connection instead of reading (and
+    # discarding) the rest of the body.
+    return RefusedError(
+        413, "(body)", f"the body is larger than {cap} bytes", {"Connection": "close"}
+    )
 
 
 def read_body(request: Any, cap: int) -> bytes:

@@ -28,7 +28,7 @@ import uuid
 from typing import Any
 
 from gateway_auth import authenticate
-from gateway_body import RefusedError, read_body
+from gateway_body import RefusedError, read_body, too_large
 from gateway_limits import IdempotencyMemory, RateLimiter
 from switchboard_runtime.publisher import derive_event_id
 
@@ -59,7 +59,7 @@ def declared_services() -> frozenset[str]:
 
 
 def _input_model() -> Any:
-    from pydantic import BaseModel, ConfigDict, Field, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
     from switchboard_runtime import events
 
     class BookingRequest(BaseModel):
@@ -75,23 +75,36 @@ def _input_model() -> Any:
         )
         notes: str | None = Field(default=None, max_length=events.MAX_NOTES_LENGTH)
 
-        @model_validator(mode="after")
-        def _sensible(self) -> BookingRequest:
-            if self.service not in declared_services():
-                offered = ", ".join(sorted(declared_services()))
-                raise ValueError(f"service must be one of: {offered}")
-            if self.ends_at <= self.starts_at:
-                raise ValueError("ends_at must be after starts_at")
-            if self.ends_at - self.starts_at > events.MAX_BOOKING_LENGTH:
+        @field_validator("service")
+        @classmethod
+        def _declared(cls, service: str) -> str:
+            offered = declared_services()
+            if service not in offered:
+                raise ValueError(f"must be one of: {', '.join(sorted(offered))}")
+            return service
+
+        @field_validator("starts_at")
+        @classmethod
+        def _ahead(cls, starts_at: dt.datetime) -> dt.datetime:
+            now = dt.datetime.now(dt.UTC)
+            if starts_at <= now:
+                raise ValueError("must be in the future")
+            if starts_at - now > events.MAX_BOOKING_HORIZON:
+                raise ValueError(f"may be at most {events.MAX_BOOKING_HORIZON.days} days ahead")
+            return starts_at
+
+        @field_validator("ends_at")
+        @classmethod
+        def _length(cls, ends_at: dt.datetime, info: ValidationInfo) -> dt.datetime:
+            starts_at = info.data.get("starts_at")
+            if starts_at is None:
+                return ends_at
+            if ends_at <= starts_at:
+                raise ValueError("must be after starts_at")
+            if ends_at - starts_at > events.MAX_BOOKING_LENGTH:
                 hours = events.MAX_BOOKING_LENGTH.total_seconds() / 3600
                 raise ValueError(f"a booking may last at most {hours:g} hours")
-            now = dt.datetime.now(dt.UTC)
-            if self.starts_at <= now:
-                raise ValueError("starts_at must be in the future")
-            if self.starts_at - now > events.MAX_BOOKING_HORIZON:
-                days = events.MAX_BOOKING_HORIZON.days
-                raise ValueError(f"starts_at may be at most {days} days ahead")
-            return self
+            return ends_at
 
     return BookingRequest
 
@@ -130,7 +143,7 @@ def booking_request(request: Any) -> tuple[int, dict[str, Any], str | None]:
     from switchboard_runtime.publisher import publish_event
 
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise RefusedError(413, "(body)", f"the body is larger than {MAX_BODY_BYTES} bytes")
+        raise too_large(MAX_BODY_BYTES)
     caller = authenticate(request)
     _limited(f"caller:{caller.name}", caller.per_minute, caller.per_minute / 60, "from this key")
     body = read_body(request, MAX_BODY_BYTES)

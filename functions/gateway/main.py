@@ -75,6 +75,17 @@ def _answer(request: Any) -> tuple[int, Any, str | None, dict[str, str]]:
         return 503, {"error": "temporarily unavailable, retry"}, None, {"Retry-After": "5"}
 
 
+def _respond(text: str, status: int, headers: dict[str, str]) -> Any:
+    """The answer as a *streamed* response: functions-framework reads whatever is left of a
+    request body before a non-streamed answer (``read_request``), which would pull a
+    refused 30 MiB body into memory after all. The server (gunicorn) discards the rest."""
+    import flask
+
+    payload = text.encode()
+    headers = {**headers, "Content-Length": str(len(payload))}
+    return flask.Response(iter([payload]), status=status, headers=headers)
+
+
 @functions_framework.http
 def handle(request: Any) -> Any:
     import os
@@ -89,8 +100,8 @@ def handle(request: Any) -> Any:
     try:
         status, body, published, headers = _answer(request)
         if isinstance(body, str):
-            return body, status, {"Content-Type": "text/xml", **headers}
-        return json.dumps(body), status, {"Content-Type": "application/json", **headers}
+            return _respond(body, status, {"Content-Type": "text/xml", **headers})
+        return _respond(json.dumps(body), status, {"Content-Type": "application/json", **headers})
     finally:
         latency = round((time.monotonic() - started) * 1000, 1)
         slog.get_logger().info(
