@@ -27,6 +27,7 @@ ROLE_TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 
 DEFAULT_FIRESTORE_DATABASE = "(default)"
+PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
 
 
 @dataclass(frozen=True, order=True)
@@ -70,6 +71,18 @@ class AgentPlan:
         return naming.invoker_account_id(self.name) if self.consumers else None
 
 
+def _public_url(settings: StackSettings, name: str) -> str:
+    """A public agent's URL from the stack (it checks webhook signatures against it)."""
+    override = settings.agents.get(name)
+    if override is None or not override.public_url:
+        raise SettingsError(
+            f"switchboard:agents.{name}.publicUrl: required in stack {settings.stack!r} for "
+            f"the public agent {name!r} (its https:// URL: webhook signatures are checked "
+            "against it)"
+        )
+    return override.public_url
+
+
 def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> AgentPlan:
     manifest = catalogue.agent(name)
     override = settings.agents.get(name)
@@ -108,6 +121,8 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
     if consumers:
         dead_letters = {c.subscription_id: c.dead_letter_topic_id for c in consumers}
         env["SWITCHBOARD_DEAD_LETTERS"] = json.dumps(dead_letters, sort_keys=True)
+    if manifest.is_public:
+        env[PUBLIC_URL_ENV] = _public_url(settings, name)
     env.update(manifest.env)
     secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
 

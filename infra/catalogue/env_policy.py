@@ -64,6 +64,11 @@ ALLOWED_SETTINGS: Mapping[str, Setting] = {
         "IANA time zone of calendar events (scheduler)",
         r"[A-Za-z]{1,14}(/[A-Za-z0-9_+-]{1,30}){0,2}",
     ),
+    "BOOKING_SERVICES": Setting(
+        "the services the booking API accepts, comma-separated (gateway): the only "
+        "caller-chosen text an SMS may carry",
+        r"[A-Za-z][A-Za-z ]{0,39}(,[A-Za-z][A-Za-z ]{0,39}){0,19}",
+    ),
     "CALENDAR_ID": Setting(
         "the Google Calendar id bookings go to (scheduler)",
         r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}",

@@ -32,12 +32,22 @@ def topics() -> tuple[str, ...]:
     return tuple(load_catalogue(FUNCTIONS).topics)
 
 
+BOOKING_API_KEY = "sbk_test_booking_api_key_0000000000000001"
+SERVICES = "Tuning,Fitting,haircut"
 SECRETS = {
     "STRIPE_API_KEY": "sk_test_sandboxsecretkey0001",
     "STRIPE_WEBHOOK_SECRET": "whsec_sandboxwebhooksecret0001",
     "TWILIO_AUTH_TOKEN": "twilio-auth-token-sandbox-0001",
     "GOOGLE_CALENDAR_CREDENTIALS": json.dumps({"type": "service_account", "private_key": "x" * 40}),
+    "BOOKING_API_KEYS": json.dumps({"tests": {"keys": [BOOKING_API_KEY], "per_minute": 600}}),
 }
+
+
+def api_headers(**extra: str) -> dict[str, str]:
+    """The booking API's credential (``Authorization: Bearer``) plus ``extra`` headers."""
+    return {"Authorization": f"Bearer {BOOKING_API_KEY}", **extra}
+
+
 _apps: dict[str, Any] = {}
 
 
@@ -96,6 +106,7 @@ class Harness:
             "TWILIO_FROM_NUMBER": "+15005550006",
             "CALENDAR_ID": "bookings@example.com",
             "LOG_LEVEL": "INFO",
+            "BOOKING_SERVICES": SERVICES,
             **SECRETS,
             **self.extra_env,
         }

@@ -11,7 +11,7 @@ import pulumi_gcp as gcp
 import pytest
 
 from infra.agent.plan import plan_fleet
-from infra.catalogue import load_catalogue
+from infra.catalogue import load_catalogue, naming
 from infra.offline.harness import Run, run_stack, run_under_mocks
 from infra.offline.mocks import Registration
 from tests.infra.secrets.test_store import config_sourced
@@ -206,7 +206,8 @@ def test_secrets_reach_agents_only_as_secret_env_vars() -> None:
     gateway = by_type(run, "gcp:cloudrunv2/service:Service")["gateway"]
     envs = gateway.inputs["template"]["containers"][0]["envs"]
     secret_envs = {e["name"] for e in envs if "valueSource" in e}
-    assert secret_envs == {"STRIPE_WEBHOOK_SECRET", "TWILIO_AUTH_TOKEN"}
+    declared = load_catalogue().agent("gateway").secrets
+    assert secret_envs == {naming.secret_env_var(secret) for secret in declared}
     assert all("value" not in e for e in envs if e["name"] in secret_envs)
 
 
