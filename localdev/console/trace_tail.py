@@ -19,23 +19,26 @@ MAX_KEPT = 20_000
 MAX_LINE_BYTES = 64 * 1024
 READ_CHUNK = 1024 * 1024
 COUNT_KINDS = ("delivered", "acked", "retried", "filtered_out", "dead_lettered")
+RUNTIME_DEAD_LETTERED = "dead_lettered"
+"""``agent_outcome`` of a push the runtime answered 200 after dead-lettering it itself."""
 TICK_DETAIL = re.compile(r"^to (?P<topic>\S+) for (?P<agent>\S+)$")
+
+
+KINDS_OF_OUTCOME: dict[str, tuple[str, ...]] = {
+    "acked": ("delivered", "acked"),
+    "retry": ("delivered", "retried"),
+    "dead-lettered": ("delivered", "dead_lettered"),
+    "filtered out": ("filtered_out",),
+    "published": ("published",),
+}
 
 
 def count_kinds(record: dict[str, Any]) -> tuple[str, ...]:
     """Which counters a trace record adds to: a push that failed is delivered + retried."""
     outcome = str(record.get("outcome", ""))
-    if outcome == "acked":
-        return ("delivered", "acked")
-    if outcome == "retry":
-        return ("delivered", "retried")
-    if outcome == "dead-lettered":
-        return ("delivered", "dead_lettered")
-    if outcome == "filtered out":
-        return ("filtered_out",)
-    if outcome == "published":
-        return ("published",)
-    return ()
+    if outcome == "acked" and record.get("agent_outcome") == RUNTIME_DEAD_LETTERED:
+        return ("delivered", "acked", "dead_lettered")  # the agent's runtime dead-lettered it
+    return KINDS_OF_OUTCOME.get(outcome, ())
 
 
 def count_key(record: dict[str, Any]) -> str:

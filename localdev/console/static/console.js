@@ -54,6 +54,7 @@ function describe(row) {
   const status = row.status !== null && row.status !== undefined ? ` (${row.status})` : "";
   if (row.outcome === "retry") return `retry ${row.attempt}${row.detail ? " " + row.detail : ""}${status}`;
   if (row.outcome === "dead-lettered") return `dead-lettered after ${row.attempt}${status}${row.detail ? ": " + row.detail : ""}`;
+  if (row.outcome === "acked" && row.agent_outcome === "dead_lettered") return `acked${status}, dead-lettered by the agent: ${row.detail || ""}`;
   if (row.outcome === "acked") return `acked${status}`;
   return row.detail ? `${row.outcome} ${row.detail}` : row.outcome;
 }
@@ -277,12 +278,12 @@ async function loadDeadLetters() {
 }
 
 async function redrive(letter) {
-  const status = document.getElementById("dl-status");
+  const status = document.getElementById("dl-result");
   try {
     const result = await post("/api/deadletters/redrive", { subscription: letter.source_subscription, message_ids: [letter.message_id] });
     status.textContent = result.redriven.map((r) => `redrove ${r.message_id} -> topic ${r.topic} for ${r.target_subscription} only`).join("; ") || "nothing redriven";
     status.dataset.result = "redriven";
-  } catch (problem) { status.textContent = String(problem.message || problem); }
+  } catch (problem) { status.textContent = String(problem.message || problem); status.dataset.result = "error"; }
   loadDeadLetters();
 }
 
@@ -293,7 +294,7 @@ function askPurge(subscription) {
   dialog.returnValue = "";
   dialog.onclose = async () => {
     if (dialog.returnValue !== "purge") return;
-    const status = document.getElementById("dl-status");
+    const status = document.getElementById("dl-result");
     try {
       const result = await post("/api/deadletters/purge", { subscription, confirm: document.getElementById("purge-confirm").value });
       status.textContent = `purged ${result.purged} dead letter(s) of ${subscription}`;
