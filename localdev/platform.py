@@ -212,15 +212,20 @@ class Platform:
         assert self.ports is not None
         from localdev.console.server import Console
 
-        self.console = Console(
-            self.catalogue,
-            self.state(),
-            state_file=self.options.state_file,
-            host=self.options.host,
-            port=self.ports.console,
-            subscriber=self.subscriber,
-        )
-        self.console.start()
+        try:
+            console = Console(
+                self.catalogue,
+                self.state(),
+                state_file=self.options.state_file,
+                host=self.options.host,
+                port=self.ports.console,
+                subscriber=self.subscriber,
+            )
+            console.start()
+        except Exception as error:  # an aid, not a part of the fleet: carry on without it
+            self.trace.info(f"! the console did not start ({error!r}); continuing without it")
+            return
+        self.console = console
         self._mark("console")
 
     def _start_delivery(self) -> None:

@@ -96,7 +96,7 @@ def layout(graph: Graph) -> tuple[dict[str, Box], float, float]:
     height = tallest * (NODE_HEIGHT + ROW_GAP)
     boxes: dict[str, Box] = {}
     x = float(MARGIN)
-    for column in sorted(columns):
+    for column in sorted(c for c, nodes in columns.items() if nodes):  # a column may be empty
         nodes = columns[column]
         width = max(_width(n) for n in nodes)
         slot = height / len(nodes)
