@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev scenario test test-unit lint format constraints deadletters render diff topology policy verify faults faults-short
+.PHONY: help venv dev scenario test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,13 @@ format: venv ## apply ruff fixes and formatting
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-constraints: ## re-pin constraints.txt to what .venv has now
+constraints: ## re-pin constraints.txt (and the agents' lock) to what .venv has now
 	@(echo "# Exact versions the suite was last run with (pip freeze). Regenerate: make constraints"; \
 	  $(PY) -m pip freeze --exclude-editable | grep -v '^pip==') > constraints.txt
+	$(PY) -m tools.lock
+
+lock: venv ## re-pin functions/requirements.lock (what every agent archive installs) to .venv
+	$(PY) -m tools.lock
+
+preflight: venv ## model the first `pulumi up` of every stack over rendered/ (make render first)
+	$(PY) -m tools.preflight

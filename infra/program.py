@@ -28,10 +28,17 @@ from infra.firestore import (
 from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import AgentEgress, AgentEgressArgs
+from infra.project.apis import api_dependencies
 from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
-from infra.secrets.store import SecretStore, SecretStoreArgs
-from infra.settings import NAMESPACE, StackSettings, parse_settings, validate_against_catalogue
+from infra.secrets.store import SecretStore, SecretStoreArgs, check_external_secrets
+from infra.settings import (
+    NAMESPACE,
+    StackSettings,
+    parse_settings,
+    validate_against_catalogue,
+    validate_secret_sources,
+)
 from infra.snapshots import DeploySnapshot, DeploySnapshotArgs, render, snapshot
 
 COMPUTE_API = "compute.googleapis.com"
@@ -74,6 +81,15 @@ def _namespace_values() -> dict[str, Any]:
     from pulumi.runtime.config import CONFIG
 
     return {k: v for k, v in CONFIG.get().items() if k.startswith(f"{NAMESPACE}:")}
+
+
+def secret_readers(catalogue: Catalogue) -> dict[str, list[str]]:
+    """Every catalogue secret -> the agents that read it."""
+    readers: dict[str, list[str]] = {name: [] for name in catalogue.secrets}
+    for name, agent in sorted(catalogue.agents.items()):
+        for secret in agent.secrets:
+            readers.setdefault(secret, []).append(name)
+    return readers
 
 
 def apis_for(settings: StackSettings) -> tuple[str, ...]:
@@ -140,7 +156,10 @@ def _declare_network(
 def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
     """Declare every resource of the stack. Validation happens before the first one."""
     validate_against_catalogue(settings, set(catalogue.agents), set(catalogue.secrets))
+    readers = secret_readers(catalogue)
+    validate_secret_sources(settings, readers)
     plans = plan_fleet(catalogue, settings)  # raises on bad per-agent settings
+    check_external_secrets(settings, readers)  # before the first resource is declared
     labels = common_labels(settings)
     project, region = settings.project, settings.region
     protect = settings.deletion_protection
@@ -149,6 +168,9 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
         "project", ProjectServicesArgs(project=project, apis=apis_for(settings))
     )
     apis = services.all
+    # From here on every resource, children of components included, waits for the APIs
+    # its type needs (infra/project/apis.py): a component's depends_on does not reach them.
+    pulumi.runtime.register_stack_transformation(api_dependencies(services.apis))
     firestore, exports = _declare_firestore(settings, labels, apis)
     network = _declare_network(settings, labels, apis)
     bus = EventBus(
@@ -166,7 +188,7 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
         SecretStoreArgs(
             project=project,
             secrets=catalogue.secrets,
-            values_from_config=settings.secrets_from_config,
+            sources=settings.secrets,
             protect=protect,
             labels=labels,
             depends_on=apis,
@@ -193,6 +215,7 @@ def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD
                 topics=bus.topics,
                 secrets=secrets.secrets,
                 pubsub_service_agent=services.pubsub_service_agent,
+                builder_grants=sources.builder_grants,
                 labels=labels,
                 deletion_protection=protect,
                 # Agents keep their state in Firestore: the database comes first.

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -140,8 +141,6 @@ class MonitoringSettings(_Config):
     latency_fraction_of_timeout: Ratio = 0.8
     dead_letter_threshold: Annotated[int, Field(ge=0)] = 0
     """Alert when a dead-letter subscription holds more than this many messages."""
-    permanent_failure_threshold: Annotated[int, Field(ge=0)] = 0
-    """Alert when an agent logs more permanent failures than this in ``windowSeconds``."""
     window_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
     """How long a condition must hold (and the rate/percentile window)."""
     auto_close_seconds: Annotated[int, Field(ge=1800, le=7 * 86400)] = 86400
@@ -194,6 +193,48 @@ class LoggingSettings(_Config):
     """Retention of the project's ``_Default`` log bucket (above 30 days is billed)."""
 
 
+SECRET_FROM_CONFIG = "config"
+SECRET_EXTERNAL = "external"
+EXTERNAL_VERSION = re.compile(r"^external:([1-9][0-9]{0,6})$")
+
+
+class SecretSource(BaseModel):
+    """Where one secret's value comes from (``switchboard:secrets.<name>``).
+
+    - ``config``: Pulumi's encrypted config ``switchboard:secret-<name>``; the same
+      ``pulumi up`` adds it as a Secret Manager version, and every workload reading the
+      secret pins that version and waits for it.
+    - ``external:<N>``: the secret and its version N are managed out of band
+      (``gcloud secrets create/versions add``); the program checks that version N exists
+      and is enabled before it declares anything, and workloads pin version N. Rotation
+      is a reviewed change of N.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["config", "external"]
+    version: str | None = None
+    """The pinned version number of an external secret."""
+
+    @classmethod
+    def parse(cls, value: Any) -> SecretSource:
+        if isinstance(value, SecretSource):
+            return value
+        if value == SECRET_FROM_CONFIG:
+            return cls(kind="config")
+        match = EXTERNAL_VERSION.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(
+                "must be 'config' (value from `pulumi config set --secret "
+                f"{NAMESPACE}:{SECRET_VALUE_PREFIX}<name>`) or 'external:<version number>' "
+                "(a version added out of band, e.g. 'external:1')"
+            )
+        return cls(kind="external", version=match.group(1))
+
+    def __str__(self) -> str:
+        return self.kind if self.version is None else f"{self.kind}:{self.version}"
+
+
 class StackSettings(_Config):
     """Everything a stack configures. Field docs say what each key does."""
 
@@ -217,9 +258,16 @@ class StackSettings(_Config):
     budget: BudgetSettings = BudgetSettings()
     logging: LoggingSettings = LoggingSettings()
     agents: dict[str, AgentOverride] = Field(default_factory=dict)
+    secrets: dict[str, Annotated[SecretSource, BeforeValidator(SecretSource.parse)]] = Field(
+        default_factory=dict
+    )
+    """Per secret, where its value comes from (see :class:`SecretSource`)."""
     secrets_from_config: tuple[str, ...] = ()
     """Secrets whose value this stack sets with ``pulumi config set --secret
     switchboard:secret-<name> ...`` (names only; values stay in Pulumi's encrypted config)."""
+
+    def secret_source(self, name: str) -> SecretSource | None:
+        return self.secrets.get(name)
 
     @field_validator("deletion_protection")
     @classmethod
@@ -354,3 +402,77 @@ def validate_against_catalogue(
             f"invalid configuration for stack {settings.stack!r} (Pulumi.{settings.stack}.yaml):\n"
             + "\n".join(problems)
         )
+
+
+def validate_secret_sources(settings: StackSettings, readers: Mapping[str, list[str]]) -> None:
+    """Every secret an agent reads has a value source, and each source is complete.
+
+    ``readers`` maps every catalogue secret to the agents that read it. Raises
+    :class:`SettingsError` naming the secret, its readers and the command that fixes it.
+    """
+    stack, project = settings.stack, settings.project
+    problems: list[str] = []
+    for name in sorted(set(settings.secrets) - set(readers)):
+        problems.append(
+            f"  - {NAMESPACE}:secrets.{name}: no such secret in functions/catalogue.yaml "
+            f"(secrets: {', '.join(sorted(readers))})"
+        )
+    for name, agents in sorted(readers.items()):
+        source = settings.secrets.get(name)
+        has_value = name in settings.secrets_from_config
+        who = f"read by {', '.join(sorted(agents))}" if agents else "read by no agent"
+        if source is None:
+            if not agents:
+                continue  # declared, read by nobody: no revision waits for a version
+            problems.append(
+                f"  - {NAMESPACE}:secrets.{name}: no value source ({who}). Either keep the "
+                "value in Pulumi's encrypted config:\n"
+                f"      pulumi config set --stack {stack} --path "
+                f"'{NAMESPACE}:secrets[\"{name}\"]' config\n"
+                f"      pulumi config set --stack {stack} --secret "
+                f"{NAMESPACE}:{SECRET_VALUE_PREFIX}{name} <value>\n"
+                "    or manage it out of band and pin its version:\n"
+                f'      printf %s "$VALUE" | gcloud secrets create {name} '
+                f"--replication-policy=automatic --data-file=- --project {project}\n"
+                f"      pulumi config set --stack {stack} --path "
+                f"'{NAMESPACE}:secrets[\"{name}\"]' external:1"
+            )
+        elif source.kind == SECRET_FROM_CONFIG and not has_value:
+            problems.append(
+                f"  - {NAMESPACE}:{SECRET_VALUE_PREFIX}{name}: required by "
+                f"{NAMESPACE}:secrets.{name} = config ({who}) but not set:\n"
+                f"      pulumi config set --stack {stack} --secret "
+                f"{NAMESPACE}:{SECRET_VALUE_PREFIX}{name} <value>"
+            )
+        elif source.kind == SECRET_EXTERNAL and has_value:
+            problems.append(
+                f"  - {NAMESPACE}:{SECRET_VALUE_PREFIX}{name}: set, but "
+                f"{NAMESPACE}:secrets.{name} = {source} says the value is managed out of "
+                "band: remove one of the two"
+            )
+    if problems:
+        raise SettingsError(
+            f"invalid configuration for stack {stack!r} (Pulumi.{stack}.yaml), secrets:\n"
+            + "\n".join(problems)
+        )
+
+
+class ExternalSecretMissingError(SettingsError):
+    """An ``external:<N>`` secret version that does not exist (or is not enabled)."""
+
+
+def external_secret_problem(
+    settings: StackSettings, name: str, readers: list[str], why: str
+) -> str:
+    """The message for an external secret whose pinned version cannot be read."""
+    source = settings.secrets[name]
+    return (
+        f"  - {NAMESPACE}:secrets.{name} = {source}: {why} (read by "
+        f"{', '.join(sorted(readers)) or 'no agent'}). Add it before `pulumi up`:\n"
+        f'      printf %s "$VALUE" | gcloud secrets create {name} '
+        f"--replication-policy=automatic --data-file=- --project {settings.project}\n"
+        f'      (or, if the secret exists: printf %s "$VALUE" | gcloud secrets versions add '
+        f"{name} --data-file=- --project {settings.project})\n"
+        f"    and pin the version it prints: pulumi config set --stack {settings.stack} "
+        f"--path '{NAMESPACE}:secrets[\"{name}\"]' external:<version>"
+    )

@@ -17,10 +17,11 @@ from infra.agent.plan import (
     ROLE_TOKEN_CREATOR,
     AgentPlan,
 )
-from infra.agent.subscription import PushSubscription, PushSubscriptionArgs
+from infra.agent.subscription import PushSubscription, PushSubscriptionArgs, PushTarget
 from infra.agent.workload import WorkloadInputs, declare_workload
 from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
+from infra.secrets.store import SecretRef
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,10 @@ class AgentArgs:
     builder_name: pulumi.Input[str]
     repository_id: pulumi.Input[str]
     topics: Mapping[str, gcp.pubsub.Topic]
-    secrets: Mapping[str, gcp.secretmanager.Secret]
+    secrets: Mapping[str, SecretRef]
     pubsub_service_agent: pulumi.Input[str]
+    builder_grants: Sequence[pulumi.Resource] = ()
+    """The build service account's grants: a build must not start before they exist."""
     labels: Mapping[str, str] = field(default_factory=dict)
     deletion_protection: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -77,6 +80,24 @@ class Agent(pulumi.ComponentResource):
         agent_member = self.service_account.email.apply(lambda e: f"serviceAccount:{e}")
 
         grants = self._grant_runtime_access(args, agent_member)
+        # Dead-letter routes first: the runtime publishes its permanent failures to them,
+        # so the first revision waits for the agent's grant on each (push comes later).
+        self.subscriptions = {
+            consumer.topic: PushSubscription(
+                consumer.subscription_id,
+                PushSubscriptionArgs(
+                    project=args.project,
+                    consumer=consumer,
+                    topic_id=args.topics[consumer.topic].id,
+                    pubsub_service_agent=args.pubsub_service_agent,
+                    agent_member=agent_member,
+                    labels=labels,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for consumer in plan.consumers
+        }
+        grants += [route.agent_publisher for route in self.subscriptions.values()]
 
         self.archive = build_archive(args.functions_root, plan.name, args.build_dir)
         source = gcp.storage.BucketObject(
@@ -98,13 +119,20 @@ class Agent(pulumi.ComponentResource):
                 service_account_email=self.service_account.email,
                 builder_name=args.builder_name,
                 repository_id=args.repository_id,
-                secret_ids={name: s.secret_id for name, s in args.secrets.items()},
+                secrets={name: args.secrets[name] for name in plan.secret_env.values()},
                 labels=labels,
                 deletion_protection=args.deletion_protection,
                 egress=args.egress,
             ),
             parent=self,
-            depends_on=[*grants, *args.depends_on],
+            # The runtime identity's grants, the build identity's grants, and the secret
+            # versions the revision reads: all must exist before the first revision starts.
+            depends_on=[
+                *grants,
+                *args.builder_grants,
+                *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
+                *args.depends_on,
+            ],
         )
         self.workload = workload.resource
         self.url = workload.uri
@@ -121,9 +149,8 @@ class Agent(pulumi.ComponentResource):
             )
 
         self.invoker = None
-        self.subscriptions = {}
         if plan.consumers:
-            self._declare_push(args, workload.service_name, agent_member, labels)
+            self._declare_push(args, workload.service_name)
 
         self.register_outputs(
             {
@@ -183,13 +210,7 @@ class Agent(pulumi.ComponentResource):
                 raise AssertionError(f"unhandled grant for agent {plan.name}: {grant}")
         return grants
 
-    def _declare_push(
-        self,
-        args: AgentArgs,
-        service_name: pulumi.Input[str],
-        agent_member: pulumi.Output[str],
-        labels: dict[str, str],
-    ) -> None:
+    def _declare_push(self, args: AgentArgs, service_name: pulumi.Input[str]) -> None:
         plan = args.plan
         assert plan.invoker_account_id is not None
         self.invoker = gcp.serviceaccount.Account(
@@ -217,19 +238,10 @@ class Agent(pulumi.ComponentResource):
             member=args.pubsub_service_agent,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for consumer in plan.consumers:
-            self.subscriptions[consumer.topic] = PushSubscription(
-                consumer.subscription_id,
-                PushSubscriptionArgs(
-                    project=args.project,
-                    consumer=consumer,
-                    topic_id=args.topics[consumer.topic].id,
-                    push_endpoint=self.url,
-                    invoker_email=self.invoker.email,
-                    pubsub_service_agent=args.pubsub_service_agent,
-                    agent_member=agent_member,
-                    labels=labels,
-                    depends_on=(run_invoker, token_creator),
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        target = PushTarget(
+            endpoint=self.url,
+            invoker_email=self.invoker.email,
+            depends_on=(run_invoker, token_creator),
+        )
+        for route in self.subscriptions.values():
+            route.attach(target)

@@ -21,17 +21,32 @@ class PushSubscriptionArgs:
     project: str
     consumer: Consumer
     topic_id: pulumi.Input[str]
-    push_endpoint: pulumi.Input[str]
-    invoker_email: pulumi.Input[str]
     pubsub_service_agent: pulumi.Input[str]
     agent_member: pulumi.Input[str]
     labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PushTarget:
+    """Where and as whom Pub/Sub pushes: known only once the agent's workload exists."""
+
+    endpoint: pulumi.Input[str]
+    invoker_email: pulumi.Input[str]
     depends_on: tuple[pulumi.Resource, ...] = ()
+    """The invoker's grants (run.invoker, token creation): the first push needs them."""
 
 
 class PushSubscription(pulumi.ComponentResource):
-    """The subscription's filter is immutable in GCP: changing it replaces the subscription
-    (declared here with ``replace_on_changes`` so reviews see it), and because the name is
+    """Declared in two steps, so the agent's workload can wait for what it uses:
+
+    1. the constructor declares the dead-letter topic, its pull subscription and the
+       grants on it (the agent's runtime identity publishes its own permanent failures
+       there, so its first revision waits for that grant);
+    2. :meth:`attach` declares the push subscription once the workload's URL and the
+       invoker's grants exist.
+
+    The subscription's filter is immutable in GCP: changing it replaces the subscription
+    (declared with ``replace_on_changes`` so reviews see it), and because the name is
     fixed the old one is deleted first, dropping its backlog. See docs/runbooks."""
 
     subscription: gcp.pubsub.Subscription
@@ -43,7 +58,6 @@ class PushSubscription(pulumi.ComponentResource):
     ) -> None:
         super().__init__("switchboard:agent:PushSubscription", name, None, opts)
         consumer = args.consumer
-        spec = consumer.spec
         child = pulumi.ResourceOptions(parent=self)
 
         self.dead_letter_topic = gcp.pubsub.Topic(
@@ -66,7 +80,7 @@ class PushSubscription(pulumi.ComponentResource):
             labels={**args.labels, "role": "dead-letter"},
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
-        dead_letter_publisher = gcp.pubsub.TopicIAMMember(
+        self._dead_letter_publisher = gcp.pubsub.TopicIAMMember(
             f"{consumer.dead_letter_topic_id}-pubsub-publisher",
             project=args.project,
             topic=self.dead_letter_topic.name,
@@ -74,7 +88,7 @@ class PushSubscription(pulumi.ComponentResource):
             member=args.pubsub_service_agent,
             opts=child,
         )
-        gcp.pubsub.TopicIAMMember(
+        self.agent_publisher = gcp.pubsub.TopicIAMMember(
             f"{consumer.dead_letter_topic_id}-agent-publisher",
             project=args.project,
             topic=self.dead_letter_topic.name,
@@ -82,7 +96,13 @@ class PushSubscription(pulumi.ComponentResource):
             member=args.agent_member,
             opts=child,
         )
+        self._args = args
 
+    def attach(self, target: PushTarget) -> gcp.pubsub.Subscription:
+        """Declare the push subscription itself (once), then finish the component."""
+        args, consumer = self._args, self._args.consumer
+        spec = consumer.spec
+        child = pulumi.ResourceOptions(parent=self)
         self.subscription = gcp.pubsub.Subscription(
             consumer.subscription_id,
             project=args.project,
@@ -100,10 +120,10 @@ class PushSubscription(pulumi.ComponentResource):
             },
             expiration_policy={"ttl": ""},
             push_config={
-                "push_endpoint": args.push_endpoint,
+                "push_endpoint": target.endpoint,
                 "oidc_token": {
-                    "service_account_email": args.invoker_email,
-                    "audience": args.push_endpoint,
+                    "service_account_email": target.invoker_email,
+                    "audience": target.endpoint,
                 },
             },
             labels=args.labels,
@@ -111,7 +131,7 @@ class PushSubscription(pulumi.ComponentResource):
                 parent=self,
                 delete_before_replace=True,
                 replace_on_changes=["filter"],
-                depends_on=[dead_letter_publisher, *args.depends_on],
+                depends_on=[self._dead_letter_publisher, *target.depends_on],
             ),
         )
         gcp.pubsub.SubscriptionIAMMember(
@@ -129,3 +149,4 @@ class PushSubscription(pulumi.ComponentResource):
                 "dead_letter_subscription": self.dead_letter_subscription.name,
             }
         )
+        return self.subscription

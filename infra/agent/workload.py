@@ -15,6 +15,7 @@ import pulumi_gcp as gcp
 from infra.agent.plan import AgentPlan
 from infra.artifacts.sources import REPOSITORY_ID
 from infra.network.egress import VpcEgress
+from infra.secrets.store import SecretRef
 
 FUNCTION_INGRESS = {True: "ALLOW_ALL", False: "ALLOW_INTERNAL_ONLY"}
 RUN_INGRESS = {True: "INGRESS_TRAFFIC_ALL", False: "INGRESS_TRAFFIC_INTERNAL_ONLY"}
@@ -39,8 +40,8 @@ class WorkloadInputs:
     builder_name: pulumi.Input[str]
     repository_id: pulumi.Input[str]
     """The Artifact Registry repository's full id (projects/.../repositories/...)."""
-    secret_ids: dict[str, pulumi.Input[str]]
-    """secret name -> Secret Manager secret id (``secret_id``, not the full path)."""
+    secrets: dict[str, SecretRef]
+    """secret name -> its id and the version the workload pins (never ``latest``)."""
     labels: dict[str, str]
     deletion_protection: bool
     egress: VpcEgress | None = None
@@ -96,8 +97,8 @@ def declare_function(
                 {
                     "key": env_name,
                     "project_id": inputs.project,
-                    "secret": inputs.secret_ids[secret],
-                    "version": "latest",
+                    "secret": inputs.secrets[secret].secret_id,
+                    "version": _pinned(inputs.secrets[secret]),
                 }
                 for env_name, secret in plan.secret_env.items()
             ],
@@ -134,7 +135,10 @@ def declare_service(
         {
             "name": env_name,
             "value_source": {
-                "secret_key_ref": {"secret": inputs.secret_ids[secret], "version": "latest"}
+                "secret_key_ref": {
+                    "secret": inputs.secrets[secret].secret_id,
+                    "version": _pinned(inputs.secrets[secret]),
+                }
             },
         }
         for env_name, secret in plan.secret_env.items()
@@ -184,6 +188,13 @@ def declare_service(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
     )
     return Workload(resource=service, service_name=service.name, uri=service.uri)
+
+
+def _pinned(secret: SecretRef) -> pulumi.Input[str]:
+    """The version a revision reads: pinned, so a new value is a new, reviewed revision."""
+    if secret.version is None:  # settings validation makes every read secret have a source
+        raise ValueError(f"secret {secret.name} is read but has no value source")
+    return secret.version
 
 
 def _function_egress(egress: VpcEgress | None) -> dict[str, object]:

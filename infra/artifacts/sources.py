@@ -70,14 +70,14 @@ class AgentSources(pulumi.ComponentResource):
         builder_member = self.builder.email.apply(lambda e: f"serviceAccount:{e}")
         # The three roles Google documents for a custom build service account, each on
         # the narrowest resource: logs (project-level only), this repository, this bucket.
-        gcp.projects.IAMMember(
+        log_writer = gcp.projects.IAMMember(
             "builder-log-writer",
             project=args.project,
             role="roles/logging.logWriter",
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        gcp.artifactregistry.RepositoryIamMember(
+        image_writer = gcp.artifactregistry.RepositoryIamMember(
             "builder-image-writer",
             project=args.project,
             location=args.region,
@@ -86,13 +86,15 @@ class AgentSources(pulumi.ComponentResource):
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        gcp.storage.BucketIAMMember(
+        source_reader = gcp.storage.BucketIAMMember(
             "builder-source-reader",
             bucket=self.bucket.name,
             role="roles/storage.objectViewer",
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.builder_grants: list[pulumi.Resource] = [log_writer, image_writer, source_reader]
+        """Everything a build run as ``builder`` needs: builds wait for all of it."""
         self.builder_name = pulumi.Output.all(args.project, self.builder.email).apply(
             lambda parts: f"projects/{parts[0]}/serviceAccounts/{parts[1]}"
         )

@@ -3,7 +3,7 @@
 Per agent subscription: dead letters (anything in its dead-letter subscription) and
 backlog (oldest unacked message age on its push subscription). Per agent: 5xx ratio and
 p99 latency near the timeout (a 2nd-gen function's requests are its Cloud Run service's,
-resource ``cloud_run_revision``). Per stack: permanent failures from the log-based metric.
+resource ``cloud_run_revision``). Per stack: permanent failures, matched in the logs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from infra.agent.plan import AgentPlan
 from infra.monitoring import runbooks
-from infra.monitoring.log_metrics import PERMANENT_FAILURES_METRIC, user_metric_type
+from infra.monitoring.log_metrics import LABEL_EXTRACTORS, PERMANENT_FAILURES_FILTER
 from infra.settings import StackSettings
 
 Kind = Literal["dead-letters", "backlog", "errors", "latency", "permanent-failures"]
@@ -36,9 +36,13 @@ class AlertSpec:
     unit: str
     severity: Literal["CRITICAL", "ERROR", "WARNING"]
     condition: dict[str, Any]
-    """A ``condition_threshold`` block (pulumi-gcp input names)."""
+    """A ``condition_threshold`` block (pulumi-gcp input names), or for a log-match alert
+    a ``condition_matched_log`` block."""
     runbook: str
     meaning: str
+    log_match: bool = False
+    """True: ``condition`` is a ``condition_matched_log`` (fires on matching log entries,
+    needs no metric, so nothing races a metric that is minutes away from existing)."""
 
 
 def subscription_filter(metric: str, subscription_id: str) -> str:
@@ -205,38 +209,31 @@ def plan_alerts(plans: dict[str, AgentPlan], settings: StackSettings) -> list[Al
                 ),
             )
         )
-    metric = user_metric_type(PERMANENT_FAILURES_METRIC)
+    # A log-match condition, not a threshold on the log-based metric: the Monitoring API
+    # answers 404 for minutes after a log-based metric is created (terraform-provider-google
+    # #11102), so an alert on it in the same first `pulumi up` fails. The metric stays, for
+    # charts; the alert reads the logs directly and needs nothing created first.
     alerts.append(
         AlertSpec(
             key="permanent-failures",
             kind="permanent-failures",
             agent=None,
             display_name=f"{prefix} permanent failures",
-            metric=metric,
-            threshold=monitoring.permanent_failure_threshold,
-            unit="events",
+            metric="log entries",
+            threshold=0,
+            unit="entries",
             severity="ERROR",
+            log_match=True,
             condition={
-                "filter": f'metric.type = "{metric}" AND resource.type = "cloud_run_revision"',
-                "comparison": "COMPARISON_GT",
-                "threshold_value": monitoring.permanent_failure_threshold,
-                "duration": "0s",
-                "trigger": {"count": 1},
-                "aggregations": [
-                    {
-                        "alignment_period": window,
-                        "per_series_aligner": "ALIGN_DELTA",
-                        "cross_series_reducer": "REDUCE_SUM",
-                        "group_by_fields": ["metric.label.agent"],
-                    }
-                ],
+                "filter": PERMANENT_FAILURES_FILTER,
+                "label_extractors": dict(LABEL_EXTRACTORS),
             },
             runbook=runbooks.AGENT_ERRORS,
             meaning=(
-                "An agent logged permanent failures (bad input, a third party's 4xx, an event "
-                "it does not handle): each was acked and recorded in the agent's dead-letter "
-                f"topic, not retried. More than {monitoring.permanent_failure_threshold} in "
-                f"{monitoring.window_seconds}s, per agent (label `agent`)."
+                "An agent logged a permanent failure (bad input, a third party's 4xx, an event "
+                "it does not handle): it was acked and recorded in the agent's dead-letter "
+                "topic, not retried. Fires on the first such log line (label `agent` names "
+                f"the agent), at most one notification per {monitoring.window_seconds}s."
             ),
         )
     )
@@ -247,10 +244,14 @@ def documentation(spec: AlertSpec, settings: StackSettings) -> dict[str, Any]:
     path = runbooks.runbook_path(spec.runbook)
     url = runbooks.runbook_url(spec.runbook, settings.monitoring.runbook_base_url)
     where = f"[{path}]({url})" if url else f"`{path}` in the Switchboard repository"
+    condition = (
+        "Condition: any matching log entry."
+        if spec.log_match
+        else f"Threshold: {spec.metric} > {spec.threshold:g} {spec.unit}."
+    )
     content = (
         f"**What it means.** {spec.meaning}\n\n"
-        f"**Stack** `{settings.stack}` (project `{settings.project}`). Threshold: "
-        f"{spec.metric} > {spec.threshold:g} {spec.unit}.\n\n"
+        f"**Stack** `{settings.stack}` (project `{settings.project}`). {condition}\n\n"
         f"**Runbook:** {where}"
     )
     doc: dict[str, Any] = {

@@ -74,25 +74,30 @@ class Monitoring(pulumi.ComponentResource):
         self.specs = plan_alerts(dict(args.plans), settings)
         self.alerts = {}
         for spec in self.specs:
-            extra = [self.permanent_failures] if spec.kind == "permanent-failures" else []
+            condition_kind = "condition_matched_log" if spec.log_match else "condition_threshold"
+            strategy: dict[str, object] = {
+                "auto_close": f"{settings.monitoring.auto_close_seconds}s"
+            }
+            if spec.log_match:  # required for log-match alerts: one notification per window
+                strategy["notification_rate_limit"] = {
+                    "period": f"{settings.monitoring.window_seconds}s"
+                }
             self.alerts[spec.key] = gcp.monitoring.AlertPolicy(
                 spec.key,
                 project=project,
                 display_name=spec.display_name,
                 combiner="OR",
                 severity=spec.severity,
-                conditions=[
-                    {"display_name": spec.display_name, "condition_threshold": spec.condition}
-                ],
+                conditions=[{"display_name": spec.display_name, condition_kind: spec.condition}],
                 notification_channels=[self.channel.name],
-                alert_strategy={"auto_close": f"{settings.monitoring.auto_close_seconds}s"},
+                alert_strategy=strategy,
                 documentation=documentation(spec, settings),
                 user_labels={
                     **labels,
                     "alert": spec.kind,
                     **({"agent": spec.agent} if spec.agent else {}),
                 },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*deps, *extra]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
             )
         self.dashboard = gcp.monitoring.Dashboard(
             "agents-dashboard",

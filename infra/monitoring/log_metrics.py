@@ -18,7 +18,3 @@ LABEL_EXTRACTORS = {
     "agent": "EXTRACT(jsonPayload.agent)",
     "outcome": "EXTRACT(jsonPayload.outcome)",
 }
-
-
-def user_metric_type(name: str) -> str:
-    return f"logging.googleapis.com/user/{name}"

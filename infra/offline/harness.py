@@ -5,6 +5,7 @@ Used by the unit tests and the offline render. No Pulumi CLI, plugins or credent
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,12 +33,29 @@ def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
+OFFLINE_SECRET_PREFIX = "offline-placeholder-"
+
+
+def is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def offline_secret(ciphertext: str) -> str:
+    """What an encrypted config value reads as offline: no key is at hand to decrypt it,
+    so a placeholder derived from the ciphertext (already in the committed stack file)
+    stands in. A new value has a new ciphertext, so a rotation still shows in the render."""
+    digest = hashlib.sha256(ciphertext.encode()).hexdigest()[:16]
+    return f"{OFFLINE_SECRET_PREFIX}{digest}"
+
+
 def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
-    """Config as the engine hands it to a program: structured values as JSON strings."""
+    """Config as the engine hands it to a program: structured values as JSON strings,
+    encrypted values as offline placeholders (see :func:`offline_secret`)."""
     flat: dict[str, str] = {}
     for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            raise ValueError(f"{key}: encrypted config cannot be read offline")
+        if is_encrypted(value):
+            flat[key] = offline_secret(str(value["secure"]))
+            continue
         flat[key] = value if isinstance(value, str) else json.dumps(value)
     return flat
 
@@ -65,12 +83,19 @@ def run_under_mocks(
     stack: str,
     config: Mapping[str, Any],
     secret_keys: list[str] | None = None,
+    mocks: GcpMocks | None = None,
+    project: str = PROJECT_NAME,
 ) -> Run:
-    """Run ``program`` as the body of a Pulumi program and record what it registers."""
-    pulumi.runtime.set_all_config(engine_config(config), secret_keys or [])
-    monitor = RecordingMonitor(GcpMocks())
+    """Run ``program`` as the body of a Pulumi program and record what it registers.
+    ``project`` is the Pulumi project's name (the bootstrap program has its own)."""
+    encrypted = [key for key, value in config.items() if is_encrypted(value)]
+    pulumi.runtime.set_all_config(engine_config(config), [*(secret_keys or []), *encrypted])
+    monitor = RecordingMonitor(mocks or GcpMocks())
+    # A fresh root stack per run, as each `pulumi up` has: stack transformations the
+    # program registers (infra/project/apis.py) must not outlive the run.
+    runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=PROJECT_NAME, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
@@ -88,6 +113,7 @@ def run_stack(
     root: Path = REPO_ROOT,
     overrides: Mapping[str, Any] | None = None,
     functions_root: Path | None = None,
+    mocks: GcpMocks | None = None,
 ) -> Run:
     """Run the real program (``infra.program.run``) with ``Pulumi.<stack>.yaml``."""
     from infra.catalogue import FUNCTIONS_DIR
@@ -96,4 +122,4 @@ def run_stack(
     config = stack_config(stack, root)
     config.update(overrides or {})
     root = functions_root or FUNCTIONS_DIR
-    return run_under_mocks(lambda: run(root), stack=stack, config=config)
+    return run_under_mocks(lambda: run(root), stack=stack, config=config, mocks=mocks)

@@ -29,7 +29,16 @@ def _plain(value: Any) -> Any:
 
 
 class GcpMocks(pulumi.runtime.Mocks):
-    """Computed outputs per resource type, keyed by Pulumi type token."""
+    """Computed outputs per resource type, keyed by Pulumi type token.
+
+    ``secret_versions``: the Secret Manager versions that exist out of band, as
+    ``{secret: {version: enabled}}``; None (the default) answers that every asked-for
+    version exists and is enabled.
+    """
+
+    def __init__(self, secret_versions: dict[str, dict[str, bool]] | None = None) -> None:
+        super().__init__()
+        self.secret_versions = secret_versions
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
         inputs = dict(args.inputs)
@@ -74,6 +83,13 @@ class GcpMocks(pulumi.runtime.Mocks):
             secret_id = inputs.get("secretId")
             state.update(name=f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret_id}")
             return f"projects/{project}/secrets/{secret_id}", state
+        if typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            # A new value is a new version: derive its number's stand-in from the value, so
+            # a rotation shows in the render of every workload that pins it.
+            data = str(_plain(inputs.get("secretData")))
+            version = str(int(hashlib.sha256(data.encode()).hexdigest()[:6], 16))
+            state.update(version=version, enabled=True)
+            return f"{inputs.get('secret')}/versions/{version}", state
         if typ == "gcp:storage/bucket:Bucket":
             state.update(
                 url=f"gs://{name}", selfLink=f"https://www.googleapis.com/storage/v1/b/{name}"
@@ -123,12 +139,65 @@ class GcpMocks(pulumi.runtime.Mocks):
             link = f"https://www.googleapis.com/compute/v1/{resource_id}"
             state.update(address="203.0.113.10", selfLink=link)
             return resource_id, state
+        return self._security(typ, resource_name, project, name, state)
+
+    def _security(
+        self, typ: str, resource_name: str, project: str, name: str, state: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """KMS and Workload Identity Federation (the bootstrap program's), ids as GCP's."""
+        if typ == "gcp:kms/keyRing:KeyRing":
+            return f"projects/{project}/locations/{state.get('location')}/keyRings/{name}", state
+        if typ == "gcp:kms/cryptoKey:CryptoKey":
+            return f"{_plain(state.get('keyRing'))}/cryptoKeys/{name}", state
+        pools = f"projects/{FAKE_PROJECT_NUMBER}/locations/global/workloadIdentityPools"
+        if typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+            state.update(name=f"{pools}/{state.get('workloadIdentityPoolId')}", state="ACTIVE")
+            return f"projects/{project}/locations/global/workloadIdentityPools/{name}", state
+        if typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+            pool, provider = (
+                state.get("workloadIdentityPoolId"),
+                state.get("workloadIdentityPoolProviderId"),
+            )
+            state.update(name=f"{pools}/{pool}/providers/{provider}", state="ACTIVE")
+            return (
+                f"projects/{project}/locations/global/workloadIdentityPools/{pool}/providers/{provider}",
+                state,
+            )
         return f"{resource_name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "gcp:organizations/getProject:getProject":
             return {"number": FAKE_PROJECT_NUMBER, "projectId": args.args.get("projectId")}, []
+        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+            return self._secret_version(args.args)
         return {}, []
+
+    def _secret_version(self, args: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        secret, version = str(args.get("secret")), str(args.get("version"))
+        project = args.get("project")
+        if self.secret_versions is not None:
+            versions = self.secret_versions.get(secret, {})
+            if version not in versions:  # as the provider fails: a failure, not an exception
+                return {}, [
+                    (
+                        "version",
+                        "Error retrieving available secret manager secret versions: googleapi: "
+                        f"Error 404: Secret Version [projects/{FAKE_PROJECT_NUMBER}/secrets/"
+                        f"{secret}/versions/{version}] not found.",
+                    )
+                ]
+            enabled = versions[version]
+        else:
+            enabled = True
+        name = f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret}/versions/{version}"
+        return {
+            "name": name,
+            "id": name,
+            "project": project,
+            "secret": secret,
+            "version": version,
+            "enabled": enabled,
+        }, []
 
 
 @dataclass(frozen=True)

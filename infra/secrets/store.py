@@ -1,8 +1,17 @@
 """Secret Manager secrets for the third-party credentials the catalogue declares.
 
-Values are added out of band (``gcloud secrets versions add``) or, when a stack sets
-``switchboard:secret-<name>`` as a Pulumi config *secret*, from that value. A value never
-appears in the repository, a plain env var, or the rendered manifest.
+Each secret an agent reads has a value source the stack names (``switchboard:secrets``,
+see :class:`infra.settings.SecretSource`):
+
+- ``config``: this component declares the secret and a ``SecretVersion`` from the stack's
+  encrypted config ``switchboard:secret-<name>``. Readers pin that version's number and
+  wait for it, so a revision never starts before its secret has a value, and a new value
+  (``pulumi config set --secret``) rolls a new revision.
+- ``external:<N>``: the secret and its versions live outside Pulumi (created with
+  ``gcloud``); :func:`check_external_secrets` proves version N exists before anything is
+  declared, and readers pin N.
+
+A value never appears in the repository, a plain env var, or the rendered manifest.
 """
 
 from __future__ import annotations
@@ -14,21 +23,44 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.catalogue import SecretSpec
-from infra.settings import NAMESPACE, SECRET_VALUE_PREFIX
+from infra.settings import (
+    NAMESPACE,
+    SECRET_EXTERNAL,
+    SECRET_FROM_CONFIG,
+    SECRET_VALUE_PREFIX,
+    ExternalSecretMissingError,
+    SecretSource,
+    StackSettings,
+    external_secret_problem,
+)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """What a reader needs: the secret's id, the version it pins, what to wait for."""
+
+    name: str
+    secret_id: pulumi.Input[str]
+    version: pulumi.Input[str] | None
+    """None only for a secret no agent reads (it has no value source)."""
+    wait_for: tuple[pulumi.Resource, ...] = ()
+    """The resources that must exist before a reader starts (the config-sourced version)."""
 
 
 @dataclass(frozen=True)
 class SecretStoreArgs:
     project: str
     secrets: Mapping[str, SecretSpec]
-    values_from_config: Sequence[str] = ()
+    sources: Mapping[str, SecretSource] = field(default_factory=dict)
     protect: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: Sequence[pulumi.Resource] = ()
 
 
 class SecretStore(pulumi.ComponentResource):
-    secrets: dict[str, gcp.secretmanager.Secret]
+    secrets: dict[str, SecretRef]
+    managed: dict[str, gcp.secretmanager.Secret]
+    """The secrets this stack declares (every source but ``external``)."""
 
     def __init__(
         self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -36,7 +68,12 @@ class SecretStore(pulumi.ComponentResource):
         super().__init__("switchboard:secrets:SecretStore", name, None, opts)
         config = pulumi.Config(NAMESPACE)
         self.secrets = {}
+        self.managed = {}
         for secret_name in sorted(args.secrets):
+            source = args.sources.get(secret_name)
+            if source is not None and source.kind == SECRET_EXTERNAL:
+                self.secrets[secret_name] = SecretRef(secret_name, secret_name, source.version)
+                continue
             secret = gcp.secretmanager.Secret(
                 secret_name,
                 project=args.project,
@@ -52,12 +89,59 @@ class SecretStore(pulumi.ComponentResource):
                     depends_on=list(args.depends_on),
                 ),
             )
-            self.secrets[secret_name] = secret
-            if secret_name in args.values_from_config:
-                gcp.secretmanager.SecretVersion(
-                    f"{secret_name}-from-config",
-                    secret=secret.id,
-                    secret_data=config.require_secret(f"{SECRET_VALUE_PREFIX}{secret_name}"),
-                    opts=pulumi.ResourceOptions(parent=secret),
+            self.managed[secret_name] = secret
+            if source is None:
+                self.secrets[secret_name] = SecretRef(secret_name, secret.secret_id, None)
+                continue
+            assert source.kind == SECRET_FROM_CONFIG
+            version = gcp.secretmanager.SecretVersion(
+                f"{secret_name}-from-config",
+                secret=secret.id,
+                secret_data=config.require_secret(f"{SECRET_VALUE_PREFIX}{secret_name}"),
+                opts=pulumi.ResourceOptions(parent=secret),
+            )
+            self.secrets[secret_name] = SecretRef(
+                secret_name, secret.secret_id, version.version, (version,)
+            )
+        self.register_outputs({"secrets": {n: s.id for n, s in self.managed.items()}})
+
+
+def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[str]]) -> None:
+    """Before anything is declared: every ``external:<N>`` version exists and is enabled.
+
+    Reads metadata only (``fetch_secret_data=False``: the deployer needs
+    ``secretmanager.versions.get``, not access to the value).
+    """
+    problems: list[str] = []
+    for name, source in sorted(settings.secrets.items()):
+        if source.kind != SECRET_EXTERNAL:
+            continue
+        try:
+            found = gcp.secretmanager.get_secret_version(
+                project=settings.project,
+                secret=name,
+                version=source.version,
+                fetch_secret_data=False,
+            )
+        except Exception as error:  # the provider's error: 404, 403, API disabled
+            why = str(error).strip().splitlines()[0][:300] if str(error).strip() else "not found"
+            problems.append(
+                external_secret_problem(
+                    settings, name, readers.get(name, []), f"cannot be read ({why})"
                 )
-        self.register_outputs({"secrets": {n: s.id for n, s in self.secrets.items()}})
+            )
+            continue
+        if not found.enabled:
+            problems.append(
+                external_secret_problem(
+                    settings,
+                    name,
+                    readers.get(name, []),
+                    f"version {source.version} exists but is not enabled",
+                )
+            )
+    if problems:
+        raise ExternalSecretMissingError(
+            f"stack {settings.stack!r}: external secret versions missing in project "
+            f"{settings.project}:\n" + "\n".join(problems)
+        )

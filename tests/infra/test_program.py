@@ -14,6 +14,7 @@ from infra.agent.plan import plan_fleet
 from infra.catalogue import load_catalogue
 from infra.offline.harness import Run, run_stack, run_under_mocks
 from infra.offline.mocks import Registration
+from tests.infra.secrets.test_store import config_sourced
 from tests.infra.test_settings import settings_for
 
 AGENTS = ["billing", "gateway", "ledger", "notifier", "reminders", "scheduler"]
@@ -198,7 +199,7 @@ def test_secrets_reach_agents_only_as_secret_env_vars() -> None:
             "key": "GOOGLE_CALENDAR_CREDENTIALS",
             "projectId": "switchboard-dev-000000",
             "secret": "google-calendar-credentials",
-            "version": "latest",
+            "version": "1",
         }
     ]
     assert "GOOGLE_CALENDAR_CREDENTIALS" not in config["environmentVariables"]
@@ -238,7 +239,7 @@ def test_prod_differs_from_dev_where_the_stack_files_say() -> None:
 
 
 def test_secret_value_from_config_is_a_secret_version() -> None:
-    run = run_stack("dev", overrides={"switchboard:secret-stripe-api-key": "sk_test_123"})
+    run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_123"))
     versions = run.of_type("gcp:secretmanager/secretVersion:SecretVersion")
     assert [v.name for v in versions] == ["stripe-api-key-from-config"]
     data = versions[0].inputs["secretData"]

@@ -208,12 +208,14 @@ def test_shared_or_default_service_account_is_caught() -> None:
 
 def test_prod_requires_deletion_protection() -> None:
     resources, context = stack_resources("prod")
-    secret = find(resources, "gcp:secretmanager/secret:Secret", "stripe-api-key")
-    unprotected = Resource(secret.type, secret.name, {**secret.props, "deletionProtection": False})
-    resources = [unprotected if r is secret else r for r in resources]
+    service = find(resources, "gcp:cloudrunv2/service:Service", "gateway")
+    unprotected = Resource(
+        service.type, service.name, {**service.props, "deletionProtection": False}
+    )
+    resources = [unprotected if r is service else r for r in resources]
     found = violations(resources, context)
     assert [(p, r) for p, r, _ in found] == [
-        ("prod-deletion-protection", "gcp:secretmanager/secret:Secret::stripe-api-key")
+        ("prod-deletion-protection", "gcp:cloudrunv2/service:Service::gateway")
     ]
     dev_resources, dev_context = stack_resources("dev")
     assert violations(dev_resources, dev_context) == []  # dev is not protected, by design

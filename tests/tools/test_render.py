@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.offline.harness import REPO_ROOT, run_stack
+from tests.infra.secrets.test_store import config_sourced
 from tests.tools.conftest import fresh_render
 from tools.diff.compare import compare
 from tools.render.__main__ import COMMAND, main
@@ -90,7 +91,7 @@ def test_numbers_are_normalised_and_no_absolute_paths() -> None:
 
 
 def test_secret_values_are_masked() -> None:
-    run = run_stack("dev", overrides={"switchboard:secret-stripe-api-key": "sk_test_123"})
+    run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_123"))
     manifest = render_manifest(run.registrations, "dev", REPO_ROOT)
     text = manifest_json(manifest)
     assert "sk_test_123" not in text

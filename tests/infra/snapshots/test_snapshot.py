@@ -12,6 +12,7 @@ from infra.catalogue import load_catalogue
 from infra.offline.harness import Run, run_stack
 from infra.offline.mocks import Registration
 from infra.snapshots import object_name, render, snapshot
+from tests.infra.secrets.test_store import config_sourced
 from tests.infra.test_program import rendered
 from tests.infra.test_settings import settings_for
 
@@ -81,7 +82,7 @@ def test_a_settings_change_is_a_new_snapshot() -> None:
 
 
 def test_secret_values_never_reach_the_snapshot() -> None:
-    run = run_stack("dev", overrides={"switchboard:secret-stripe-api-key": SECRET_VALUE})
+    run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", SECRET_VALUE))
     content = content_of(run)
     assert SECRET_VALUE not in content
     assert json.loads(content)["settings"]["secretsFromConfig"] == ["stripe-api-key"]

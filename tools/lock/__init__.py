@@ -1,0 +1,1 @@
+"""Write or check ``functions/requirements.lock`` from the installed environment."""
