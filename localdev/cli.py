@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--firestore-port", type=int)
     up.add_argument("--firestore-websocket-port", type=int)
     up.add_argument("--sandbox-port", type=int)
-    up.add_argument("--console-port", type=int)
+    up.add_argument("--console-port", type=int, help="the browser console's port (default B+4)")
     up.add_argument(
         "--agent-port",
         type=_agent_port,

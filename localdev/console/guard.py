@@ -43,7 +43,9 @@ def check_state_change(headers: Mapping[str, str], port: int, length: int) -> No
     content_type = headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if content_type != "application/json":
         raise RefusedError(415, "send application/json")
-    if length < 0 or length > MAX_BODY_BYTES:
+    if length < 0:
+        raise RefusedError(411, "send the JSON body with a Content-Length")
+    if length > MAX_BODY_BYTES:
         raise RefusedError(413, f"the body must be at most {MAX_BODY_BYTES} bytes")
 
 
