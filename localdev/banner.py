@@ -31,6 +31,9 @@ def banner(
         lines.append(f"  {'sandbox':<20} {sandbox['url']:<28} GET /_sandbox/requests")
     else:
         lines.append(f"  {'sandbox':<20} (not started)")
+    console = state.get("console")
+    if console:
+        lines.append(f"  {'console':<20} {console['url']:<28} open it in a browser")
     lines.append("  agents:")
     for name, agent in state["agents"].items():
         manifest = catalogue.agent(name)

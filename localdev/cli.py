@@ -58,13 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-port",
         type=int,
         default=int(os.environ.get("SWITCHBOARD_LOCAL_BASE_PORT", DEFAULT_BASE_PORT)),
-        help="Pub/Sub B, Firestore B+1 (websocket B+2), sandbox B+3, agents B+10...; "
+        help="Pub/Sub B, Firestore B+1 (websocket B+2), sandbox B+3, console B+4, agents B+10...; "
         "0 = any free ports (env SWITCHBOARD_LOCAL_BASE_PORT)",
     )
     up.add_argument("--pubsub-port", type=int)
     up.add_argument("--firestore-port", type=int)
     up.add_argument("--firestore-websocket-port", type=int)
     up.add_argument("--sandbox-port", type=int)
+    up.add_argument("--console-port", type=int, help="the browser console's port (default B+4)")
     up.add_argument(
         "--agent-port",
         type=_agent_port,
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap on concurrent deliveries per subscription (default 8)",
     )
     up.add_argument("--no-sandbox", action="store_true", help="do not start the sandbox")
+    up.add_argument("--no-console", action="store_true", help="do not serve the browser console")
 
     scenario = commands.add_parser(
         "scenario", help="publish a named scenario into the running platform and report"
@@ -110,6 +112,7 @@ def _port_overrides(args: argparse.Namespace) -> dict[str, int]:
         "firestore": args.firestore_port,
         "firestore_websocket": args.firestore_websocket_port,
         "sandbox": args.sandbox_port,
+        "console": args.console_port,
     }
     return {key: value for key, value in keys.items() if value is not None}
 
@@ -182,6 +185,7 @@ def command_up(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         max_in_flight=args.max_in_flight,
         sandbox=not args.no_sandbox,
+        console=not args.no_console,
     )
     trace = TraceWriter(options.log_dir / "trace.jsonl")
     platform = Platform(catalogue, options, trace)

@@ -60,6 +60,7 @@ class PlatformOptions:
     log_level: str = "INFO"
     max_in_flight: int = MAX_IN_FLIGHT
     sandbox: bool = True
+    console: bool = True
 
     @property
     def state_file(self) -> Path:
@@ -86,6 +87,7 @@ class Platform:
         self.secrets: dict[str, str] = {}
         self.loops: list[DeliveryLoop] = []
         self.ticker: Ticker | None = None
+        self.console: Any = None
         self.started_at = datetime.now(UTC)
         self.ready_seconds: float | None = None
         self.timings: dict[str, float] = {}
@@ -112,6 +114,7 @@ class Platform:
         self._check_ports(wants_sandbox)
         self._start_processes(wants_sandbox)
         self._create_topology()
+        self._start_console()  # while the agents are still starting
         self._wait_for_processes()
         self._start_delivery()
         self.write_state()
@@ -122,9 +125,9 @@ class Platform:
         self.ports = plan_ports(
             self.catalogue.agents, options.base_port, options.port_overrides, options.agent_ports
         )
-        claims = [
-            (port, what) for port, what in self.ports.claims() if wants_sandbox or what != "sandbox"
-        ]
+        skip = {"sandbox"} if not wants_sandbox else set()
+        skip |= {"console"} if not options.console else set()
+        claims = [(port, what) for port, what in self.ports.claims() if what not in skip]
         check_free(claims, options.host)
         options.log_dir.mkdir(parents=True, exist_ok=True)
         if options.sandbox and not wants_sandbox:
@@ -205,6 +208,30 @@ class Platform:
         for managed in self.agents.values():
             wait_listening(managed)
         self._mark("agents")
+
+    def _start_console(self) -> None:
+        """The browser console (localdev/console), in this process, before any delivery so
+        its copy of each topic misses nothing."""
+        if not self.options.console:
+            return
+        assert self.ports is not None
+        from localdev.console.server import Console
+
+        try:
+            console = Console(
+                self.catalogue,
+                self.state(),
+                state_file=self.options.state_file,
+                host=self.options.host,
+                port=self.ports.console,
+                subscriber=self.subscriber,
+            )
+            console.start()
+        except Exception as error:  # an aid, not a part of the fleet: carry on without it
+            self.trace.info(f"! the console did not start ({error!r}); continuing without it")
+            return
+        self.console = console
+        self._mark("console")
 
     def _start_delivery(self) -> None:
         """The delivery loops, the ticks and the agents' supervisor."""
@@ -295,6 +322,11 @@ class Platform:
                 "websocket_port": self.ports.firestore_websocket,
             },
             "sandbox": process(self.sandbox) if self.sandbox else None,
+            "console": (
+                {"host": self.options.host, "port": self.console.port, "url": self.console.url}
+                if self.console
+                else None
+            ),
             "agents": {name: process(managed) for name, managed in self.agents.items()},
             "secrets": {
                 name: {"env": naming.secret_env_var(name), "value": value}
@@ -328,6 +360,8 @@ class Platform:
             self._supervisor.join(5)
         if self.ticker is not None:
             self.ticker.stop()
+        if self.console is not None:
+            self.console.stop()
         for loop in self.loops:
             loop.request_stop()
         for loop in self.loops:

@@ -1,8 +1,8 @@
 """Which port each component listens on, and a clear error when one is taken.
 
 With a base port B: Pub/Sub emulator B, Firestore emulator B+1 (its websocket B+2),
-sandbox B+3, agents B+10, B+11, ... in catalogue (alphabetical) order. Base port 0 means
-"any free ports" (tests). Per-component overrides win over the base.
+sandbox B+3, console B+4, agents B+10, B+11, ... in catalogue (alphabetical) order.
+Base port 0 means "any free ports" (tests). Per-component overrides win over the base.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class PortPlan:
     firestore: int
     firestore_websocket: int
     sandbox: int
+    console: int
     agents: Mapping[str, int] = field(default_factory=dict)
 
     def claims(self) -> list[tuple[int, str]]:
@@ -35,6 +36,7 @@ class PortPlan:
             (self.firestore, "Firestore emulator"),
             (self.firestore_websocket, "Firestore emulator websocket"),
             (self.sandbox, "sandbox"),
+            (self.console, "console"),
         ]
         pairs += [(port, f"agent {name!r}") for name, port in self.agents.items()]
         return pairs
@@ -47,7 +49,7 @@ def plan_ports(
     agent_overrides: Mapping[str, int] | None = None,
 ) -> PortPlan:
     """The port of every component. ``overrides`` keys: pubsub, firestore, firestore_websocket,
-    sandbox; ``agent_overrides``: agent name -> port."""
+    sandbox, console; ``agent_overrides``: agent name -> port."""
     overrides = dict(overrides or {})
     agent_overrides = dict(agent_overrides or {})
     names = list(agents)
@@ -73,6 +75,7 @@ def plan_ports(
         firestore=component("firestore", 1),
         firestore_websocket=component("firestore_websocket", 2),
         sandbox=component("sandbox", 3),
+        console=component("console", 4),
         agents={
             name: agent_overrides[name] if name in agent_overrides else pick(AGENT_OFFSET + index)
             for index, name in enumerate(names)
@@ -96,6 +99,7 @@ def check_free(claims: Iterable[tuple[int, str]], host: str = "127.0.0.1") -> No
     ]
     hint = (
         "stop whatever holds it (`ss -ltnp | grep :PORT`), or choose other ports with "
-        "--base-port N (or --pubsub-port, --firestore-port, --sandbox-port, --agent-port NAME=PORT)"
+        "--base-port N (or --pubsub-port, --firestore-port, --sandbox-port, --console-port, "
+        "--agent-port NAME=PORT)"
     )
     raise PortInUseError("\n".join([*lines, hint]))

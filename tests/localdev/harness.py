@@ -217,6 +217,8 @@ class LocalPlatform:
             state["firestore"]["port"],
             state["firestore"]["websocket_port"],
         ]
+        if state.get("console"):
+            found.append(state["console"]["port"])
         return found + [agent["port"] for agent in state["agents"].values()]
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:

@@ -110,7 +110,8 @@ def test_the_cli_documents_its_flags() -> None:
         timeout=60,
         check=True,
     )
-    for flag in ("--base-port", "--tick-every", "--pubsub-port", "--agent-port", "--state-dir"):
+    flags = ("--base-port", "--tick-every", "--pubsub-port", "--agent-port", "--state-dir")
+    for flag in (*flags, "--console-port", "--no-console"):
         assert flag in result.stdout
 
 

@@ -11,12 +11,13 @@ from localdev.ports import PortInUseError, check_free, plan_ports
 
 def test_base_port_layout() -> None:
     plan = plan_ports(["billing", "gateway"], 9000)
-    assert (plan.pubsub, plan.firestore, plan.firestore_websocket, plan.sandbox) == (
-        9000,
-        9001,
-        9002,
-        9003,
-    )
+    assert (
+        plan.pubsub,
+        plan.firestore,
+        plan.firestore_websocket,
+        plan.sandbox,
+        plan.console,
+    ) == (9000, 9001, 9002, 9003, 9004)
     assert plan.agents == {"billing": 9010, "gateway": 9011}
 
 

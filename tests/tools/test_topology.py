@@ -12,6 +12,7 @@ import pytest
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from tools.topology.__main__ import COMMAND, REPO_ROOT, main, outputs
 from tools.topology.graph import abbreviate_filter, build_graph, third_party
+from tools.topology.svg import to_svg
 
 
 @pytest.mark.parametrize("name", ["topology.mmd", "topology.svg"])
@@ -80,3 +81,11 @@ def test_cli_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "topology.mmd").write_text("stale\n")
     assert main(["--out-dir", str(tmp_path), "--check"]) == 1
     assert COMMAND in capsys.readouterr().err
+
+
+def test_a_catalogue_without_producer_only_agents_is_laid_out(tmp_path: Path) -> None:
+    """No agent only publishes (no gateway): the empty layout column is skipped."""
+    from tests.localdev.harness import write_catalogue
+
+    graph = build_graph(load_catalogue(write_catalogue(tmp_path, tmp_path / "records.jsonl")))
+    assert "<svg" in to_svg(graph)

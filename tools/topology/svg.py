@@ -96,7 +96,7 @@ def layout(graph: Graph) -> tuple[dict[str, Box], float, float]:
     height = tallest * (NODE_HEIGHT + ROW_GAP)
     boxes: dict[str, Box] = {}
     x = float(MARGIN)
-    for column in sorted(columns):
+    for column in sorted(c for c, nodes in columns.items() if nodes):  # a column may be empty
         nodes = columns[column]
         width = max(_width(n) for n in nodes)
         slot = height / len(nodes)
@@ -111,9 +111,31 @@ def _bezier(t: float, p0: float, p1: float, p2: float, p3: float) -> float:
     return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
 
 
-def _edge(edge: Edge, boxes: dict[str, Box]) -> list[str]:
+@dataclass(frozen=True)
+class EdgeGeometry:
+    """A cubic Bézier from (x1, y1) to (x2, y2), control x's c1 and c2, and where its
+    label (``label_width`` wide) is centred; shared with the local console's live graph."""
+
+    x1: float
+    y1: float
+    c1: float
+    c2: float
+    x2: float
+    y2: float
+    label_x: float
+    label_y: float
+    label_width: float
+
+    @property
+    def path(self) -> str:
+        return (
+            f"M{self.x1:.1f},{self.y1:.1f} C{self.c1:.1f},{self.y1:.1f} "
+            f"{self.c2:.1f},{self.y2:.1f} {self.x2:.1f},{self.y2:.1f}"
+        )
+
+
+def edge_geometry(edge: Edge, boxes: dict[str, Box], label: str | None = None) -> EdgeGeometry:
     source, target = boxes[edge.source], boxes[edge.target]
-    colour, dash = EDGE_STYLE[edge.kind]
     if target.x > source.x:
         x1, x2 = source.x + source.width / 2, target.x - target.width / 2
         y1, y2 = source.y, target.y
@@ -123,19 +145,26 @@ def _edge(edge: Edge, boxes: dict[str, Box]) -> list[str]:
     bend = max(abs(x2 - x1) / 2, 40)
     c1 = x1 + bend if x2 > x1 else x1 - bend
     c2 = x2 - bend if x2 > x1 else x2 + bend
+    t = LABEL_AT.get(edge.kind, 0.5)
+    mx = _bezier(t, x1, c1, c2, x2)
+    my = _bezier(t, y1, y1, y2, y2)
+    w = len(edge.label if label is None else label) * 5.6 + 8
+    if x2 > x1:  # keep the label clear of both boxes
+        mx = max(min(mx, x2 - w / 2 - 12), x1 + w / 2 + 4)
+    return EdgeGeometry(x1, y1, c1, c2, x2, y2, mx, my, w)
+
+
+def _edge(edge: Edge, boxes: dict[str, Box]) -> list[str]:
+    colour, dash = EDGE_STYLE[edge.kind]
+    shape = edge_geometry(edge, boxes)
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     parts = [
-        f'<path d="M{x1:.1f},{y1:.1f} C{c1:.1f},{y1:.1f} {c2:.1f},{y2:.1f} {x2:.1f},{y2:.1f}" '
+        f'<path d="{shape.path}" '
         f'fill="none" stroke="{colour}" stroke-width="1.4"{dash_attr} '
         f'marker-end="url(#arrow-{edge.kind})"/>'
     ]
     if edge.label:
-        t = LABEL_AT.get(edge.kind, 0.5)
-        mx = _bezier(t, x1, c1, c2, x2)
-        my = _bezier(t, y1, y1, y2, y2)
-        w = len(edge.label) * 5.6 + 8
-        if x2 > x1:  # keep the label clear of both boxes
-            mx = max(min(mx, x2 - w / 2 - 12), x1 + w / 2 + 4)
+        mx, my, w = shape.label_x, shape.label_y, shape.label_width
         parts.append(
             f'<rect x="{mx - w / 2:.1f}" y="{my - 8:.1f}" width="{w:.1f}" height="14" '
             'fill="#ffffff" fill-opacity="0.85"/>'

@@ -1,0 +1,436 @@
+// The Switchboard local console. Every piece of data reaches the page through
+// textContent / attributes of created elements: never as HTML.
+const MAX_ROWS = 1000;
+const SVG = "http://www.w3.org/2000/svg";
+const state = { overview: null, rows: [], filters: {}, counts: {}, tab: "topology", dlTimer: null };
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === "class") node.className = value;
+    else if (key === "data") for (const [k, v] of Object.entries(value)) node.dataset[k] = v;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function svg(tag, attrs = {}, text = null) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+async function api(path, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v));
+  const response = await fetch(path + (query.toString() ? "?" + query : ""));
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+async function post(path, document) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(document),
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || response.statusText);
+  return body;
+}
+
+const json = (value) => JSON.stringify(value, null, 2);
+const short = (id) => (id ? String(id).slice(0, 8) : "-");
+const clock = (iso) => (iso ? new Date(iso).toISOString().slice(11, 23) : "");
+
+function describe(row) {
+  const status = row.status !== null && row.status !== undefined ? ` (${row.status})` : "";
+  if (row.outcome === "retry") return `retry ${row.attempt}${row.detail ? " " + row.detail : ""}${status}`;
+  if (row.outcome === "dead-lettered") return `dead-lettered after ${row.attempt}${status}${row.detail ? ": " + row.detail : ""}`;
+  if (row.outcome === "acked" && row.agent_outcome === "dead_lettered") return `acked${status}, dead-lettered by the agent: ${row.detail || ""}`;
+  if (row.outcome === "acked") return `acked${status}`;
+  return row.detail ? `${row.outcome} ${row.detail}` : row.outcome;
+}
+
+function error(target, problem) {
+  target.replaceChildren(el("p", { class: "error" }, String(problem.message || problem)));
+}
+
+// -- tabs ---------------------------------------------------------------------------------
+
+function show(tab) {
+  state.tab = tab;
+  for (const button of document.querySelectorAll("#tabs button"))
+    button.classList.toggle("active", button.dataset.tab === tab);
+  for (const section of document.querySelectorAll(".tab"))
+    section.classList.toggle("active", section.id === "tab-" + tab);
+  clearInterval(state.dlTimer);
+  if (tab === "deadletters") {
+    loadDeadLetters();
+    state.dlTimer = setInterval(loadDeadLetters, 5000);
+  }
+  if (tab === "data") loadData();
+}
+
+// -- topology -----------------------------------------------------------------------------
+
+async function drawGraph() {
+  const graph = await api("/api/graph");
+  const root = svg("svg", { viewBox: `0 0 ${Math.ceil(graph.width)} ${Math.ceil(graph.height)}`, id: "graph-svg" });
+  const defs = svg("defs");
+  for (const kind of new Set(graph.edges.map((e) => e.kind))) {
+    const colour = graph.edges.find((e) => e.kind === kind).colour;
+    const marker = svg("marker", { id: "arrow-" + kind, viewBox: "0 0 10 10", refX: 10, refY: 5,
+      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: colour }));
+    defs.append(marker);
+  }
+  root.append(defs);
+  for (const edge of graph.edges) {
+    const attrs = { d: edge.path, fill: "none", stroke: edge.colour, "stroke-width": 1.4,
+      "marker-end": `url(#arrow-${edge.kind})`, class: "edge edge-" + edge.kind };
+    if (edge.dash) attrs["stroke-dasharray"] = edge.dash;
+    root.append(svg("path", attrs));
+  }
+  for (const edge of graph.edges) {
+    if (!edge.key) continue;
+    const label = svg("text", { x: edge.label_x, y: edge.label_y - 4, "text-anchor": "middle",
+      class: "edge-label", fill: edge.colour, "data-key": edge.key, "data-kind": edge.kind }, edge.label);
+    const counts = svg("text", { x: edge.label_x, y: edge.label_y + 8, "text-anchor": "middle",
+      class: "edge-count", fill: edge.colour, "data-key": edge.key, "data-kind": edge.kind }, "");
+    root.append(label, counts);
+  }
+  for (const node of graph.nodes) {
+    const rx = ["topic", "dead-letter", "ingress"].includes(node.kind) ? 22 : 6;
+    const group = svg("g", { class: "node node-" + node.kind, "data-id": node.id });
+    group.append(svg("rect", { x: node.x - node.width / 2, y: node.y - node.height / 2, width: node.width,
+      height: node.height, rx, fill: node.fill, stroke: node.stroke, "stroke-width": 1.5 }));
+    group.append(svg("text", { x: node.x, y: node.y + (node.detail ? -2 : 4), "text-anchor": "middle",
+      class: "node-label" }, node.label));
+    if (node.detail) group.append(svg("text", { x: node.x, y: node.y + 13, "text-anchor": "middle",
+      class: "node-detail" }, node.detail));
+    root.append(group);
+  }
+  document.getElementById("graph").replaceChildren(root);
+  renderCounts();
+}
+
+function countText(kind, c) {
+  const n = (name) => c[name] || 0;
+  if (kind === "subscribe")
+    return `d ${n("delivered")} · a ${n("acked")} · r ${n("retried")} · f ${n("filtered_out")} · dl ${n("dead_lettered")}`;
+  if (kind === "dead-letter") return `dl ${n("dead_lettered")}`;
+  if (kind === "schedule") return `ticks ${n("published")}`;
+  return "";
+}
+
+function renderCounts() {
+  for (const text of document.querySelectorAll("text.edge-count"))
+    text.textContent = countText(text.dataset.kind, state.counts[text.dataset.key] || {});
+  if (!state.overview) return;
+  const body = document.querySelector("#counts tbody");
+  body.replaceChildren(...state.overview.subscriptions.map((s) => {
+    const c = state.counts[s.subscription] || {};
+    return el("tr", { data: { subscription: s.subscription } },
+      el("td", {}, s.subscription), el("td", {}, s.agent),
+      ...["delivered", "acked", "retried", "filtered_out", "dead_lettered"].map(
+        (k) => el("td", { class: "num", data: { count: k } }, c[k] || 0)));
+  }));
+}
+
+// -- deliveries ---------------------------------------------------------------------------
+
+function matches(row) {
+  const f = state.filters;
+  return (!f.agent || row.agent === f.agent) && (!f.type || row.event_type === f.type)
+    && (!f.outcome || row.outcome === f.outcome) && (!f.correlation || row.correlation_id === f.correlation);
+}
+
+function deliveryRow(row) {
+  return el("tr", { class: "outcome-" + row.outcome.replace(/\W+/g, "-"),
+      data: { seq: row.seq, event: row.event_id, message: row.message_id, agent: row.agent, outcome: row.outcome },
+      onclick: () => openMessage(row.message_id || row.event_id) },
+    el("td", {}, clock(row.at)), el("td", {}, row.agent), el("td", {}, row.event_type || "-"),
+    el("td", { title: row.event_id }, short(row.event_id)), el("td", {}, describe(row)),
+    el("td", { class: "num" }, row.attempt || ""),
+    el("td", { class: "num" }, row.latency_ms !== null && row.latency_ms !== undefined ? Math.round(row.latency_ms) + " ms" : ""));
+}
+
+function renderDeliveries() {
+  const body = document.querySelector("#deliveries tbody");
+  body.replaceChildren(...state.rows.slice(-MAX_ROWS).reverse().map(deliveryRow));
+}
+
+function addRows(rows) {
+  const fresh = rows.filter(matches);
+  if (!fresh.length) return;
+  state.rows.push(...fresh);
+  if (state.rows.length > MAX_ROWS) state.rows.splice(0, state.rows.length - MAX_ROWS);
+  const body = document.querySelector("#deliveries tbody");
+  for (const row of fresh) body.prepend(deliveryRow(row));
+  while (body.children.length > MAX_ROWS) body.lastChild.remove();
+}
+
+async function applyFilters(event) {
+  if (event) event.preventDefault();
+  const form = new FormData(document.getElementById("filters"));
+  state.filters = Object.fromEntries([...form.entries()].filter(([, v]) => v));
+  const found = await api("/api/deliveries", { ...state.filters, limit: MAX_ROWS });
+  state.rows = found.rows;
+  renderDeliveries();
+}
+
+async function openMessage(id) {
+  const target = document.getElementById("message");
+  try {
+    const found = await api("/api/message", { id });
+    const parts = [];
+    for (const message of found.messages) {
+      parts.push(el("h3", {}, `${message.type || "message"} on ${message.topic}`),
+        el("dl", {}, el("dt", {}, "message id"), el("dd", {}, message.message_id),
+          el("dt", {}, "event id"), el("dd", {}, message.event_id),
+          el("dt", {}, "correlation id"), el("dd", {}, message.correlation_id || "-"),
+          el("dt", {}, "published"), el("dd", {}, message.publish_time)),
+        el("h4", {}, "attributes"), el("pre", { class: "attributes" }, json(message.attributes)),
+        el("h4", {}, `data (${message.data_kind}, ${message.size} bytes${message.truncated ? ", truncated" : ""})`),
+        el("pre", { class: "data" }, typeof message.data === "string" ? message.data : json(message.data)),
+        el("button", { type: "button", onclick: () => openStory(message.correlation_id || message.event_id) }, "Open its story"));
+    }
+    parts.push(el("h4", {}, "delivery attempts"), el("table", { class: "attempts" },
+      el("thead", {}, el("tr", {}, ["time", "agent", "attempt", "outcome", "status", "latency"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, found.attempts.map((a) => el("tr", {}, el("td", {}, clock(a.at)), el("td", {}, a.agent),
+        el("td", {}, a.attempt), el("td", {}, describe(a)), el("td", {}, a.status ?? ""),
+        el("td", {}, a.latency_ms != null ? Math.round(a.latency_ms) + " ms" : ""))))));
+    target.replaceChildren(...parts);
+  } catch (problem) { error(target, problem); }
+}
+
+// -- story --------------------------------------------------------------------------------
+
+function openStory(id) {
+  document.getElementById("story-id").value = id;
+  show("story");
+  loadStory();
+}
+
+function storyItem(entry) {
+  const item = entry.item;
+  let summary;
+  if (entry.kind === "published") summary = `${item.type} published on ${item.topic} (event ${short(item.event_id)}, caused by ${short(item.causation_id)})`;
+  else if (entry.kind === "delivery") summary = `${item.agent}: ${item.event_type} ${describe(item)}`;
+  else if (entry.kind === "dead-letter") summary = `dead letter on ${item.dead_letter_subscription}: ${item.reason}`;
+  else if (entry.kind === "document") summary = `Firestore ${item.path}`;
+  else summary = `${item.service} ${item.method} ${item.path} -> ${item.status ?? "no answer"}`;
+  const detail = entry.kind === "call" ? item.body : json(entry.kind === "document" ? item.fields : item);
+  return el("li", { class: "story-" + entry.kind, data: { kind: entry.kind, service: item.service || "" } },
+    el("span", { class: "when" }, clock(entry.at)), el("span", { class: "badge" }, entry.kind), " ", summary,
+    el("details", {}, el("summary", {}, "details"), el("pre", {}, detail)));
+}
+
+async function loadStory(event) {
+  if (event) event.preventDefault();
+  const target = document.getElementById("story");
+  const id = document.getElementById("story-id").value.trim();
+  if (!id) return;
+  target.replaceChildren(el("p", { class: "hint" }, "following…"));
+  try {
+    const story = await api("/api/story", { id });
+    const c = story.counts;
+    target.replaceChildren(
+      el("p", { id: "story-summary" }, `${c.events} events, ${c.deliveries} deliveries, ${c.dead_letters} dead letters, `
+        + `${c.documents} Firestore documents, ${c.calls} third-party calls; correlation ${story.correlation_ids.join(", ") || "-"}`),
+      el("table", { id: "story-events" }, el("thead", {}, el("tr", {}, ["event", "type", "caused by", "deliveries"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, story.events.map((e) => el("tr", {}, el("td", { title: e.event_id }, short(e.event_id)), el("td", {}, e.type),
+          el("td", { title: e.causation_id }, short(e.causation_id)),
+          el("td", {}, e.deliveries.map((d) => `${d.agent}: ${d.outcome}${d.attempt ? " #" + d.attempt : ""}`).join("; ")))))),
+      el("ol", { id: "timeline" }, story.timeline.map(storyItem)));
+  } catch (problem) { error(target, problem); }
+}
+
+// -- dead letters -------------------------------------------------------------------------
+
+async function loadDeadLetters() {
+  const status = document.getElementById("dl-status");
+  try {
+    const found = await api("/api/deadletters");
+    status.textContent = `${found.total} dead letter(s), ${new Date().toLocaleTimeString()}`;
+    document.querySelector("#dl-subscriptions tbody").replaceChildren(...state.overview.subscriptions.map((s) =>
+      el("tr", { data: { subscription: s.subscription } }, el("td", {}, s.dead_letter_subscription), el("td", {}, s.agent),
+        el("td", { class: "num" }, found.per_subscription[s.subscription] || 0),
+        el("td", {}, el("button", { type: "button", class: "purge", onclick: () => askPurge(s.subscription) }, "Purge…")))));
+    document.querySelector("#dl-letters tbody").replaceChildren(...found.letters.map((d) =>
+      el("tr", { data: { message: d.message_id, event: d.event_id, subscription: d.source_subscription } },
+        el("td", {}, d.source_subscription), el("td", {}, d.message_id), el("td", {}, d.type),
+        el("td", { title: d.event_id }, short(d.event_id)), el("td", {}, d.reason), el("td", { class: "num" }, d.attempts),
+        el("td", { class: "num" }, Math.round(d.age_seconds) + " s"),
+        el("td", {}, el("button", { type: "button", class: "show", onclick: () => {
+          document.getElementById("dl-detail").textContent = json({ attributes: d.attributes, data: d.data });
+        } }, "Show"), " ",
+        el("button", { type: "button", class: "redrive", onclick: () => redrive(d) }, "Redrive")))));
+  } catch (problem) { status.textContent = String(problem.message || problem); }
+}
+
+async function redrive(letter) {
+  const status = document.getElementById("dl-result");
+  try {
+    const result = await post("/api/deadletters/redrive", { subscription: letter.source_subscription, message_ids: [letter.message_id] });
+    status.textContent = result.redriven.map((r) => `redrove ${r.message_id} -> topic ${r.topic} for ${r.target_subscription} only`).join("; ") || "nothing redriven";
+    status.dataset.result = "redriven";
+  } catch (problem) { status.textContent = String(problem.message || problem); status.dataset.result = "error"; }
+  loadDeadLetters();
+}
+
+function askPurge(subscription) {
+  const dialog = document.getElementById("purge-dialog");
+  document.getElementById("purge-name").textContent = subscription;
+  document.getElementById("purge-confirm").value = "";
+  dialog.returnValue = "";
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== "purge") return;
+    const status = document.getElementById("dl-result");
+    try {
+      const result = await post("/api/deadletters/purge", { subscription, confirm: document.getElementById("purge-confirm").value });
+      status.textContent = `purged ${result.purged} dead letter(s) of ${subscription}`;
+    } catch (problem) { status.textContent = String(problem.message || problem); }
+    loadDeadLetters();
+  };
+  dialog.showModal();
+}
+
+// -- publish ------------------------------------------------------------------------------
+
+function example(schema, root) {
+  if (!schema) return {};
+  if (schema.$ref) return example(root.$defs[schema.$ref.split("/").pop()], root);
+  if (schema.anyOf) return example(schema.anyOf.find((s) => s.type !== "null") || schema.anyOf[0], root);
+  if (schema.default !== undefined) return schema.default;
+  if (schema.type === "object") {
+    const out = {};
+    for (const name of schema.required || Object.keys(schema.properties || {}))
+      out[name] = example(schema.properties[name], root);
+    return out;
+  }
+  if (schema.type === "integer" || schema.type === "number") return schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : (schema.minimum || 0);
+  if (schema.type === "boolean") return false;
+  if (schema.type === "array") return [];
+  if (schema.format === "date-time") return new Date(Date.now() + 3600e3).toISOString();
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum) return schema.enum[0];
+  return "";
+}
+
+async function loadEventTypes() {
+  const select = document.getElementById("publish-type");
+  const found = await api("/api/event-types");
+  state.types = found.types;
+  select.replaceChildren(...found.types.map((t, i) => el("option", { value: i, disabled: t.schema ? null : "" }, `${t.topic}: ${t.type}`)));
+  select.onchange = () => {
+    const chosen = state.types[select.value];
+    document.getElementById("publish-data").value = json(example(chosen.schema, chosen.schema));
+    document.getElementById("publish-schema").textContent = json(chosen.schema);
+  };
+  select.onchange();
+}
+
+async function publish(event) {
+  event.preventDefault();
+  const target = document.getElementById("publish-result");
+  const chosen = state.types[document.getElementById("publish-type").value];
+  let data;
+  try { data = JSON.parse(document.getElementById("publish-data").value); }
+  catch (problem) { return error(target, new Error("data is not JSON: " + problem.message)); }
+  try {
+    const result = await post("/api/publish", { topic: chosen.topic, type: chosen.type, data,
+      correlation_id: document.getElementById("publish-correlation").value.trim() || null });
+    target.replaceChildren(el("p", { class: "ok", data: { event: result.event_id } },
+      `published ${result.type} to ${result.topic}: event ${result.event_id} (message ${result.message_id}) `,
+      el("button", { type: "button", onclick: () => openStory(result.event_id) }, "Open its story")));
+  } catch (problem) { error(target, problem); }
+}
+
+// -- data ---------------------------------------------------------------------------------
+
+async function loadData() {
+  const select = document.getElementById("collection");
+  try {
+    const found = await api("/api/data/collections");
+    const current = select.value;
+    select.replaceChildren(...found.collections.map((name) => el("option", { value: name }, name)));
+    if (found.collections.includes(current)) select.value = current;
+    await Promise.all([loadDocuments(), loadCalls()]);
+  } catch (problem) { error(document.getElementById("documents"), problem); }
+}
+
+async function loadDocuments() {
+  const target = document.getElementById("documents");
+  const collection = document.getElementById("collection").value;
+  if (!collection) return target.replaceChildren(el("p", { class: "hint" }, "no collections yet"));
+  const found = await api("/api/data/documents", { collection, limit: 200 });
+  target.replaceChildren(el("h3", {}, `${collection} (${found.documents.length})`),
+    ...found.documents.map((d) => el("details", { data: { path: d.path } },
+      el("summary", {}, d.id, d.fields.state ? ` — ${d.fields.state}` : d.fields.status ? ` — ${d.fields.status}` : ""),
+      el("pre", {}, json(d.fields)))));
+}
+
+async function loadCalls() {
+  const target = document.getElementById("calls");
+  const found = await api("/api/sandbox/calls", { service: document.getElementById("calls-service").value, limit: 300 });
+  if (!found.sandbox) return target.replaceChildren(el("p", { class: "hint" }, "no sandbox runs"));
+  target.replaceChildren(el("h3", {}, `sandbox calls (${found.calls.length})`),
+    ...found.calls.slice().reverse().map((c) => el("details", { data: { service: c.service } },
+      el("summary", {}, `${new Date(c.time * 1000).toISOString().slice(11, 23)} ${c.service} ${c.method} ${c.path} -> ${c.status ?? "dropped"}`),
+      el("pre", {}, c.body || "(no body)"))));
+}
+
+// -- start --------------------------------------------------------------------------------
+
+function fillFilters() {
+  const form = document.getElementById("filters");
+  const add = (name, values) => form.elements[name].append(...values.map((v) => el("option", { value: v }, v)));
+  add("agent", Object.keys(state.overview.agents));
+  add("type", [...new Set(Object.values(state.overview.topics).flat())].sort());
+  add("outcome", state.overview.outcomes);
+  form.addEventListener("submit", applyFilters);
+  form.addEventListener("reset", () => setTimeout(applyFilters, 0));
+}
+
+function connect() {
+  const live = document.getElementById("live");
+  const stream = new EventSource("/api/stream");
+  stream.onopen = () => { live.textContent = "live"; live.className = "on"; };
+  stream.onerror = () => { live.textContent = "disconnected (retrying)"; live.className = "off"; };
+  stream.onmessage = (message) => {
+    const update = JSON.parse(message.data);
+    state.counts = update.counts;
+    renderCounts();
+    addRows(update.rows);
+  };
+}
+
+async function start() {
+  for (const button of document.querySelectorAll("#tabs button")) button.addEventListener("click", () => show(button.dataset.tab));
+  state.overview = await api("/api/overview");
+  document.getElementById("project").textContent = state.overview.project;
+  fillFilters();
+  document.getElementById("story-form").addEventListener("submit", loadStory);
+  document.getElementById("publish-form").addEventListener("submit", publish);
+  document.getElementById("dl-refresh").addEventListener("click", loadDeadLetters);
+  document.getElementById("data-refresh").addEventListener("click", loadData);
+  document.getElementById("collection").addEventListener("change", loadDocuments);
+  document.getElementById("calls-service").addEventListener("change", loadCalls);
+  await drawGraph();
+  connect();
+  loadEventTypes().catch((problem) => error(document.getElementById("publish-result"), problem));
+  const story = new URLSearchParams(location.hash.slice(1)).get("story");
+  if (story) openStory(story);
+  document.body.dataset.ready = "true";
+}
+
+start();

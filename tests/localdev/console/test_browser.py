@@ -1,0 +1,245 @@
+"""The console in a real browser against the real fleet on the local platform.
+
+Headless Chromium loads the console served by ``python -m localdev up``, watches the
+booking scenario's counts change, follows the booking's story to its SMS, dead-letters a
+poison message and redrives it to the scheduler only, publishes a booking from the form
+that a third-party failure dead-letters, redrives it and sees it processed. Saves the
+README's screenshot, docs/console.png.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from localdev.processes import sandbox_available
+from localdev.trace import read_trace
+from tests.conftest import require_emulators
+from tests.localdev.console.browser import chromium_page, require_browser
+from tests.localdev.harness import REPO, wait_for
+
+pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(600)]
+SCREENSHOT = REPO / "docs" / "console.png"
+WAIT_MS = 120_000
+PLATFORM = [sys.executable, "-m", "localdev", "up"]
+COUNT_AT_LEAST = """([s, k, n]) => {
+    const row = document.querySelector(`#counts tr[data-subscription="${s}"]`);
+    const cell = row && row.querySelector(`td[data-count="${k}"]`);
+    return cell && Number(cell.textContent) >= n;
+}"""
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    require_emulators()
+    require_browser()
+    if not sandbox_available(REPO):
+        pytest.skip("the sandbox package is not in this tree")
+    root = tmp_path_factory.mktemp("console")
+    state_dir = root / ".local"
+    output_path = root / "platform-output.txt"
+    with output_path.open("wb") as output:
+        process = subprocess.Popen(
+            [*PLATFORM, "--state-dir", str(state_dir), "--base-port", "0"],
+            cwd=REPO,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(
+            lambda: (state_dir / "platform.json").is_file() or process.poll() is not None,
+            120,
+            "the fleet to be ready",
+        )
+        assert process.poll() is None, output_path.read_text()
+        state = json.loads((state_dir / "platform.json").read_text())
+        assert state["console"]["url"] in output_path.read_text()  # the banner names it
+        yield {"state": state, "state_dir": state_dir, "root": root}
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def scenario(fleet: dict[str, Any], name: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localdev",
+            "scenario",
+            name,
+            "--state-dir",
+            str(fleet["state_dir"]),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def count(page: Any, subscription: str, kind: str) -> int:
+    cell = page.locator(f'#counts tr[data-subscription="{subscription}"] td[data-count="{kind}"]')
+    return int(cell.inner_text())
+
+
+def wait_count(page: Any, subscription: str, kind: str, at_least: int) -> None:
+    page.wait_for_function(
+        COUNT_AT_LEAST,
+        arg=[subscription, kind, at_least],
+        timeout=WAIT_MS,
+    )
+
+
+def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
+    state = fleet["state"]
+    with chromium_page(fleet["root"] / "chromium-profile") as page:
+        page.goto(state["console"]["url"])
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("#live.on")
+        assert page.locator("#graph svg g.node").count() >= len(state["agents"])
+        before = count(page, "scheduler-on-bookings", "acked")
+
+        # 1. Topology, live: the booking scenario's deliveries change the counts.
+        out = scenario(fleet, "booking")
+        name = re.search(r"for '([^']+)'", out)
+        assert name, out
+        wait_count(page, "scheduler-on-bookings", "acked", before + 1)
+        wait_count(page, "notifier-on-notifications", "acked", 2)
+        label = page.locator(
+            'text.edge-count[data-kind=subscribe][data-key="scheduler-on-bookings"]'
+        ).text_content()
+        assert label and re.search(r"a [1-9]", label)
+
+        # 2. Deliveries, filtered; a row opens its message.
+        page.click('#tabs button[data-tab="deliveries"]')
+        page.select_option("#filters select[name=agent]", "scheduler")
+        page.select_option("#filters select[name=type]", "booking.requested")
+        page.click("#filters button[type=submit]")
+        row = page.locator('#deliveries tbody tr[data-outcome="acked"]').first
+        row.wait_for(timeout=WAIT_MS)
+        row.click()
+        page.wait_for_selector("#message pre.data")
+        assert name[1] in page.locator("#message pre.data").inner_text()
+
+        # 3. The booking's story: its events, deliveries, documents and the SMS.
+        page.click("#message button")
+        page.wait_for_selector("#timeline li", timeout=WAIT_MS)
+        kinds = set(
+            page.locator("#timeline li").evaluate_all("items => items.map(i => i.dataset.kind)")
+        )
+        assert {"published", "delivery", "document", "call"} <= kinds
+        sms = page.locator('#timeline li[data-kind="call"][data-service="twilio"]')
+        assert sms.count() >= 2  # the payment link and the reminder
+        assert any(f"Hi {name[1]}" in text for text in sms.all_text_contents())
+        types = page.locator("#story-events").inner_text()
+        for event_type in ("booking.requested", "booking.confirmed", "payment.recorded"):
+            assert event_type in types
+        trace = read_trace(Path(state["trace"]))
+        correlation = page.locator("#story-summary").inner_text().rsplit("correlation ", 1)[1]
+        acked = [e for e in trace if e.correlation_id == correlation and e.outcome == "acked"]
+        assert len(acked) <= page.locator('#timeline li[data-kind="delivery"]').count()
+
+        # 4. A poison message in the dead letters; redriven to the scheduler only.
+        out = scenario(fleet, "poison")
+        prefix = re.search(r"not JSON \(([0-9a-f]{8})\)", out)
+        assert prefix, out
+        page.click('#tabs button[data-tab="deadletters"]')
+        letter = page.locator(
+            f'#dl-letters tr[data-subscription="scheduler-on-bookings"][data-event^="{prefix[1]}"]'
+        )
+        letter.first.wait_for(timeout=WAIT_MS)
+        assert "permanent failure" in letter.first.inner_text()
+        event_id = letter.first.get_attribute("data-event")
+        mark = len(read_trace(Path(state["trace"])))
+        letter.first.locator("button.redrive").click()
+        page.wait_for_selector("#dl-result[data-result=redriven]", timeout=WAIT_MS)
+        assert "for scheduler-on-bookings only" in page.locator("#dl-result").inner_text()
+        wait_for(
+            lambda: [
+                e
+                for e in read_trace(Path(state["trace"]))[mark:]
+                if e.event_id == event_id and e.agent == "scheduler"
+            ],
+            60,
+            "the redriven poison message to reach the scheduler",
+        )
+        page.click('#tabs button[data-tab="deliveries"]')
+        page.click("#filters button[type=reset]")
+        page.locator(
+            f'#deliveries tbody tr[data-event="{event_id}"][data-agent="scheduler"]'
+        ).first.wait_for(timeout=WAIT_MS)
+        others = [
+            e
+            for e in read_trace(Path(state["trace"]))[mark:]
+            if e.event_id == event_id and e.agent != "scheduler" and e.outcome != "filtered out"
+        ]
+        assert not others, others
+
+        # 5. Publish a booking from the form; a calendar 400 dead-letters it; redrive -> processed.
+        sandbox = state["sandbox"]["url"]
+        requests.post(
+            sandbox + "/_sandbox/faults",
+            json={"service": "calendar", "kind": "status", "status": 400, "count": 1},
+            timeout=10,
+        ).raise_for_status()
+        page.click('#tabs button[data-tab="publish"]')
+        option = page.locator("#publish-type option", has_text="bookings: booking.requested")
+        page.select_option("#publish-type", option.get_attribute("value"))
+        data = json.loads(page.locator("#publish-data").input_value())
+        data.update(
+            booking_id="bk-console-redrive",
+            customer={"name": "Grace Console", "phone": "+447700900124"},
+            service="haircut",
+            starts_at="2031-06-02T10:00:00+00:00",
+            ends_at="2031-06-02T10:30:00+00:00",
+            amount_minor=2500,
+            currency="gbp",
+        )
+        page.fill("#publish-data", json.dumps(data))
+        page.click("#publish-form button[type=submit]")
+        published = page.locator("#publish-result p.ok")
+        published.wait_for(timeout=WAIT_MS)
+        booking_event = published.get_attribute("data-event")
+        page.click('#tabs button[data-tab="deadletters"]')
+        fixable = page.locator(f'#dl-letters tr[data-event="{booking_event}"]')
+        fixable.wait_for(timeout=WAIT_MS)
+        assert "permanent failure" in fixable.inner_text()
+        fixable.locator("button.redrive").click()
+        page.wait_for_selector(f'#dl-letters tr[data-event="{booking_event}"]', state="detached")
+        wait_for(
+            lambda: [
+                e
+                for e in read_trace(Path(state["trace"]))
+                if e.correlation_id == booking_event
+                and e.agent == "ledger"
+                and e.event_type == "booking.confirmed"
+                and e.outcome == "acked"
+            ],
+            120,
+            "the redriven booking to be confirmed and recorded by the ledger",
+        )
+        page.click('#tabs button[data-tab="story"]')
+        page.fill("#story-id", booking_event)
+        page.click("#story-form button[type=submit]")
+        page.wait_for_selector(
+            '#timeline li[data-kind="dead-letter"], #story-events', timeout=WAIT_MS
+        )
+        assert "booking.confirmed" in page.locator("#story-events").inner_text()
+
+        # The README's screenshot: the live topology after all of that.
+        page.click('#tabs button[data-tab="topology"]')
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
