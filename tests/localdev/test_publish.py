@@ -11,7 +11,7 @@ from localdev.publish import MAX_DATA_BYTES, PublishError, event_message, parse_
 from localdev.state import NoPlatformError
 
 SMS = {
-    "message_sid": "SM1",
+    "message_sid": "SM0123456789abcdef0123456789abcdef",
     "from_number": "+447700900001",
     "to_number": "+15005550006",
     "body": "hi",
