@@ -28,12 +28,14 @@ from infra.firestore import (
 from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import AgentEgress, AgentEgressArgs
+from infra.packaging.archive import PackagingError
 from infra.project.apis import api_dependencies
 from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
 from infra.secrets.store import SecretStore, SecretStoreArgs, check_external_secrets
 from infra.settings import (
     NAMESPACE,
+    SettingsError,
     StackSettings,
     parse_settings,
     validate_against_catalogue,
@@ -295,11 +297,13 @@ def export_outputs(fleet: Fleet) -> None:
 
 
 def main(functions_root: Path = FUNCTIONS_DIR) -> None:
-    """``__main__.py``: :func:`run`, with an invalid catalogue reported as Pulumi shows a
-    ``RunError``: the problems as one error diagnostic, no traceback, a failed update."""
+    """``__main__.py``: :func:`run`, with what a user can get wrong (the catalogue, the
+    stack's settings and secret sources, an agent's requirements against the lock)
+    reported as Pulumi shows a ``RunError``: one error diagnostic, no traceback, a failed
+    update."""
     try:
         run(functions_root)
-    except CatalogueError as error:
+    except (CatalogueError, SettingsError, PackagingError) as error:
         raise pulumi.RunError(str(error)) from None
 
 

@@ -92,3 +92,16 @@ def test_the_pulumi_program_fails_with_a_run_error(bad_root: Path) -> None:
 
     with pytest.raises(pulumi.RunError, match=PROBLEM):
         run_under_mocks(lambda: main(bad_root), stack="dev", config=stack_config("dev"))
+
+
+def test_a_stack_setting_problem_is_a_run_error_too() -> None:
+    """A secret without a value source (a user's mistake) is reported like a bad catalogue."""
+    from infra.catalogue import FUNCTIONS_DIR
+    from infra.program import main
+
+    config = stack_config("dev")
+    config["switchboard:secrets"] = {
+        k: v for k, v in config["switchboard:secrets"].items() if k != "stripe-api-key"
+    }
+    with pytest.raises(pulumi.RunError, match=r"switchboard:secrets\.stripe-api-key: no value"):
+        run_under_mocks(lambda: main(FUNCTIONS_DIR), stack="dev", config=config)
