@@ -110,7 +110,9 @@ def test_a_burst_to_one_phone_sends_at_most_the_limit(fleet: Fleet) -> None:
         return sum(1 for c in claims.values() if c.get("state") == "done") == len(ids)
 
     try:
-        wait_for(settled, 180, "the notifier to settle the flood", 1)
+        # Generous: on a loaded machine a delivery that outlives its ack deadline holds its
+        # claim until the lease (timeout + 30 s) runs out, and each retry backs off.
+        wait_for(settled, 420, "the notifier to settle the flood", 1)
     except AssertionError:
         states = Counter(c.get("state") for c in fleet.claims("notifier", ids).values())
         outcomes = Counter(e.outcome for e in fleet.trace() if e.event_id in set(ids))
