@@ -2,18 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt functions/*/requirements.txt | cksum | cut -d' ' -f1)
+AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev scenario test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
+.PHONY: help venv dev agent scenario publish trace test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# Every agent's requirements (and the shared runtime's) by glob: a new agent's folder is enough.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install everything (idempotent)
@@ -23,6 +25,15 @@ dev: venv ## run the fleet locally: emulators, sandbox, every agent, Pub/Sub pus
 
 scenario: venv ## publish a scenario into the running `make dev`: make scenario NAME=booking|conflict|poison|all
 	$(PY) -m localdev scenario $(or $(NAME),all)
+
+agent: venv ## scaffold functions/NAME/ and its test: make agent NAME=echo TOPIC=inbound [TYPES=a,b] [PLATFORM=function|run]
+	$(PY) -m tools.new_agent "$$NAME" --topic "$$TOPIC" $(if $(TYPES),--types "$$TYPES") $(if $(PLATFORM),--platform "$$PLATFORM")
+
+publish: venv ## publish one event into the running `make dev`: make publish TOPIC=inbound TYPE=sms.received DATA='{...}'
+	$(PY) -m localdev publish --topic "$$TOPIC" --type "$$TYPE" --data "$$DATA"
+
+trace: venv ## every delivery an event and its follow-ups caused: make trace ID=<event id> [FOLLOW=1]
+	$(PY) -m localdev trace "$$ID" $(if $(FOLLOW),--follow)
 
 deadletters: venv ## list dead letters of the running `make dev` (python -m tools.deadletters --help for more)
 	$(PY) -m tools.deadletters list
@@ -36,7 +47,7 @@ test-unit: venv ## only the fast offline tests
 render: venv ## offline render of every stack into rendered/ (commit the result)
 	$(PY) -m tools.render all
 
-diff: venv ## what the working tree changes vs the committed renders (BASE=origin/main: vs a ref)
+diff: venv ## a fresh render of the working tree vs the renders committed at HEAD (BASE=origin/main: vs a ref)
 	$(PY) -m tools.diff $(if $(BASE),--base $(BASE))
 
 topology: venv ## redraw docs/topology.mmd and docs/topology.svg from the catalogue

@@ -7,6 +7,9 @@
    does, then ``import main``; wall time of ``import main`` alone, median of --runs).
 2. First request: in the same fresh process, the first push request against the
    emulators (the lazy imports of pydantic, Firestore, Pub/Sub land here), ledger agent.
+2b. First request sent ``--delay`` (2) s after the instance listens: the real
+   ``functions-framework`` command (gunicorn, as Cloud Functions runs it) in a fresh
+   process, ledger vs hello-world; the agent's background warm-up has had that long.
 3. Handler overhead per message, warm, on the emulators: a no-op ``Agent`` route
    (parse, validate, claim with create(), complete) vs a hello-world handler.
 
@@ -19,11 +22,13 @@ import argparse
 import base64
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,6 +147,65 @@ def first_request(env: dict, runs: int, folder: str) -> tuple[float, float]:
     return statistics.median(loads), statistics.median(firsts)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_listening(port: int, server: subprocess.Popen, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {server.stderr.read()}")  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def first_request_after_listening(
+    env: dict, runs: int, folder: str, delay: float
+) -> tuple[float, float]:
+    """Median ms (start until listening, first push request sent ``delay`` s after that)
+    of a fresh ``functions-framework`` server for ``folder``."""
+    shared = str(FUNCTIONS / "shared")
+    command = [str(Path(sys.executable).with_name("functions-framework"))]
+    listens, samples = [], []
+    for run in range(runs):
+        port = _free_port()
+        launched = time.perf_counter()
+        server = subprocess.Popen(
+            [*command, "--target", "handle", "--source", f"{folder}/main.py", "--port", str(port)],
+            cwd=folder,
+            env={**env, "PYTHONPATH": os.pathsep.join([folder, shared])},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_listening(port, server, time.monotonic() + 60)
+            listens.append((time.perf_counter() - launched) * 1000)
+            time.sleep(delay)
+            body = json.dumps(envelope(f"listening-{run}-{time.time()}")).encode()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/",
+                data=body,
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+                assert response.status in (200, 204), response.status
+            samples.append((time.perf_counter() - started) * 1000)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return statistics.median(listens), statistics.median(samples)
+
+
 def overhead(messages: int) -> None:
     import flask
 
@@ -188,6 +252,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--delay", type=float, default=2.0)
     options = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from bench.common import machine, table
@@ -231,6 +296,35 @@ def main() -> None:
                         f"{ledger[0]:.0f}",
                         f"{ledger[1]:.0f}",
                         f"{sum(ledger) / sum(hello):.2f} (load + first request)",
+                    ],
+                ],
+            )
+        )
+        with tempfile.TemporaryDirectory() as hello_dir:
+            Path(hello_dir, "main.py").write_text(HELLO)
+            hello_after = first_request_after_listening(env, runs, hello_dir, options.delay)
+        ledger_after = first_request_after_listening(
+            env, runs, str(FUNCTIONS / "ledger"), options.delay
+        )
+        print(
+            f"\nFirst request {options.delay:g} s after the instance listens "
+            f"(functions-framework command, gunicorn), median of {runs}:"
+        )
+        print(
+            table(
+                [
+                    "function",
+                    "start to listening ms",
+                    "first request ms",
+                    "ratio vs hello-world (listening + first request)",
+                ],
+                [
+                    ["hello-world", f"{hello_after[0]:.0f}", f"{hello_after[1]:.1f}", "1.00"],
+                    [
+                        "ledger",
+                        f"{ledger_after[0]:.0f}",
+                        f"{ledger_after[1]:.1f}",
+                        f"{sum(ledger_after) / sum(hello_after):.2f}",
                     ],
                 ],
             )

@@ -16,7 +16,7 @@ from infra.agent.component import Agent, AgentArgs
 from infra.agent.plan import plan_fleet
 from infra.artifacts.sources import AgentSources, AgentSourcesArgs
 from infra.bus.topics import EventBus, EventBusArgs
-from infra.catalogue import FUNCTIONS_DIR, Catalogue, load_catalogue
+from infra.catalogue import FUNCTIONS_DIR, Catalogue, CatalogueError, load_catalogue
 from infra.cost import CostGuards, CostGuardsArgs
 from infra.cost.guards import BUDGET_API
 from infra.firestore import (
@@ -28,12 +28,14 @@ from infra.firestore import (
 from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import AgentEgress, AgentEgressArgs
+from infra.packaging.archive import PackagingError
 from infra.project.apis import api_dependencies
 from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
 from infra.secrets.store import SecretStore, SecretStoreArgs, check_external_secrets
 from infra.settings import (
     NAMESPACE,
+    SettingsError,
     StackSettings,
     parse_settings,
     validate_against_catalogue,
@@ -292,6 +294,17 @@ def export_outputs(fleet: Fleet) -> None:
     pulumi.export("dashboard", fleet.monitoring.dashboard.id)
     if fleet.network is not None:
         pulumi.export("egress_ip", fleet.network.address.address)
+
+
+def main(functions_root: Path = FUNCTIONS_DIR) -> None:
+    """``__main__.py``: :func:`run`, with what a user can get wrong (the catalogue, the
+    stack's settings and secret sources, an agent's requirements against the lock)
+    reported as Pulumi shows a ``RunError``: one error diagnostic, no traceback, a failed
+    update."""
+    try:
+        run(functions_root)
+    except (CatalogueError, SettingsError, PackagingError) as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:

@@ -30,6 +30,8 @@ NAMESPACE = "switchboard"
 PROJECT_ID_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
 REGION_PATTERN = r"^[a-z]+-[a-z]+\d$"
 DURATION_PATTERN = r"\d+s"
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+PUBLIC_URL_PATTERN = rf"^https://{_LABEL}(\.{_LABEL})+(/[A-Za-z0-9._~-]+)*$"
 SECRET_VALUE_PREFIX = "secret-"
 
 
@@ -70,13 +72,17 @@ class AgentOverride(_Config):
     min_instances: Annotated[int, Field(ge=0, le=100)] | None = None
     max_instances: Annotated[int, Field(ge=1, le=1000)] | None = None
     memory: Memory | None = None
+    public_url: Annotated[str, Field(pattern=PUBLIC_URL_PATTERN, max_length=200)] | None = None
+    """Where a public agent is reached (its Cloud Run URL or custom domain, ``https://``, no
+    trailing slash). Required for a public agent: it verifies webhook signatures (Twilio's)
+    against this URL, never against the request's own Host header."""
 
 
 class BackupSettings(_Config):
     """Firestore managed backups (``gcp.firestore.BackupSchedule``); 0 disables a schedule.
 
     A database has at most one daily and one weekly schedule. The daily cap of 7 days is
-    this project's rule (DESIGN.md section 3); GCP's own ceiling for any schedule's
+    this project's rule (docs/architecture.md); GCP's own ceiling for any schedule's
     retention is 14 weeks. Longer retention comes from scheduled exports."""
 
     daily_retention_days: Annotated[int, Field(ge=0, le=7)] = 7

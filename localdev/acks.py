@@ -1,4 +1,4 @@
-"""Which push responses acknowledge a message (Pub/Sub push semantics, DESIGN.md section 3)."""
+"""Which push responses acknowledge a message (Pub/Sub push semantics, docs/architecture.md)."""
 
 from __future__ import annotations
 

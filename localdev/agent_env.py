@@ -22,6 +22,7 @@ SANDBOX_VARIABLES = (
     "SANDBOX_TWILIO_API_BASE",
     "SANDBOX_CALENDAR_API_BASE",
 )
+PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
 
 
@@ -48,8 +49,12 @@ def agent_environment(
     *,
     threads: int,
     inherited: Mapping[str, str] | None = None,
+    public_url: str | None = None,
 ) -> dict[str, str]:
-    """Every variable for ``agent``'s process: contract variables plus what Python needs."""
+    """Every variable for ``agent``'s process: contract variables plus what Python needs.
+
+    A public agent gets ``SWITCHBOARD_PUBLIC_URL`` (``public_url``: where it listens here),
+    as the stack gives it its Cloud Run URL."""
     inherited = os.environ if inherited is None else inherited
     env = {key: inherited[key] for key in INHERITED if key in inherited}
     env.update(agent.env)
@@ -65,7 +70,6 @@ def agent_environment(
             "SWITCHBOARD_AGENT": agent.name,
             "SWITCHBOARD_ENVIRONMENT": "local",
             "SWITCHBOARD_TIMEOUT_SECONDS": str(agent.timeout_seconds),
-            "SWITCHBOARD_FIRESTORE_DATABASE": FIRESTORE_DATABASE,
             "SWITCHBOARD_DEAD_LETTERS": json.dumps(dead_letters, sort_keys=True),
             "LOG_LEVEL": endpoints.log_level,
             "PUBSUB_EMULATOR_HOST": endpoints.pubsub_address,
@@ -75,6 +79,10 @@ def agent_environment(
             "THREADS": str(threads),
         }
     )
+    if agent.firestore:
+        env["SWITCHBOARD_FIRESTORE_DATABASE"] = FIRESTORE_DATABASE
+    if agent.is_public and public_url:
+        env[PUBLIC_URL_ENV] = public_url
     for topic in agent.publishes:
         env[naming.topic_env_var(topic)] = topic
     for secret in agent.secrets:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from infra.catalogue import Catalogue
+from localdev.trace import HEADER
 
 
 def banner(
@@ -54,7 +55,5 @@ def banner(
         + "; Ctrl-C stops everything"
     )
     lines.append("")
-    lines.append(
-        f"{'time':<12}  {'agent':<12} {'event type':<24} {'event':<8}  {'outcome':<32} latency"
-    )
+    lines.append(HEADER)
     return "\n".join(lines)

@@ -14,6 +14,8 @@ from pathlib import Path
 from infra.catalogue import FUNCTIONS_DIR, CatalogueError, load_catalogue
 from localdev.banner import banner
 from localdev.emulators import EmulatorError
+from localdev.event_commands import add_parsers as add_event_parsers
+from localdev.event_commands import command_publish, command_trace
 from localdev.interrupts import interrupt
 from localdev.platform import Platform, PlatformOptions
 from localdev.ports import DEFAULT_BASE_PORT, PortInUseError
@@ -96,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     scenario.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for each step (default 60)"
     )
+
+    add_event_parsers(commands)
 
     status = commands.add_parser("status", help="print the running platform's state")
     status.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
@@ -260,11 +264,22 @@ def command_scenario(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(build_parser().parse_args(argv))
+    except CatalogueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "up":
         return command_up(args)
     if args.command == "scenario":
         return command_scenario(args)
     if args.command == "status":
         return command_status(args)
+    if args.command == "publish":
+        return command_publish(args)
+    if args.command == "trace":
+        return command_trace(args)
     return EXIT_CONFIG

@@ -31,6 +31,7 @@ at-least-once delivery may do. The copy never decides the ack; it is traced as
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import random
@@ -50,7 +51,15 @@ from localdev.acks import is_ack
 from localdev.backoff import backoff_seconds
 from localdev.dead_letter import dead_letter_attributes
 from localdev.envelope import push_envelope
-from localdev.trace import ACKED, DEAD_LETTERED, FILTERED_OUT, RETRY, TraceEvent, TraceWriter
+from localdev.trace import (
+    ACKED,
+    DEAD_LETTERED,
+    FILTERED_OUT,
+    RETRY,
+    RUNTIME_DEAD_LETTERED,
+    TraceEvent,
+    TraceWriter,
+)
 
 MAX_IN_FLIGHT = 8
 PULL_WAIT_SECONDS = 2.0
@@ -127,11 +136,34 @@ class Route:
         )
 
 
+MAX_ANSWER_BYTES = 4096
+"""Answers longer than this are not read for the runtime's outcome (it sends ~600 bytes)."""
+
+
 @dataclass(frozen=True)
 class PushResult:
     status: int | None
     error: str
     latency_ms: float
+    outcome: str = ""
+    detail: str = ""
+
+
+def runtime_answer(content: bytes) -> tuple[str, str]:
+    """``(outcome, detail)`` from the runtime's JSON answer; empty where it is not one."""
+    if not content or len(content) > MAX_ANSWER_BYTES:
+        return "", ""
+    try:
+        answer = json.loads(content)
+    except ValueError:
+        return "", ""
+    if not isinstance(answer, dict):
+        return "", ""
+    outcome, detail = answer.get("outcome"), answer.get("detail")
+    return (
+        outcome[:64] if isinstance(outcome, str) else "",
+        detail[:500] if isinstance(detail, str) else "",
+    )
 
 
 def push(
@@ -146,13 +178,19 @@ def push(
             headers=PUSH_HEADERS,
             timeout=(CONNECT_TIMEOUT_SECONDS, read_timeout),
         )
+        outcome, detail = runtime_answer(response.content)
         response.close()
         status, error = response.status_code, ""
     except requests.Timeout:
-        status, error = None, f"no answer within the {read_timeout:g}s ack deadline"
+        status, error, outcome, detail = (
+            None,
+            f"no answer within the {read_timeout:g}s ack deadline",
+            "",
+            "",
+        )
     except requests.ConnectionError:
-        status, error = None, "agent not reachable"
-    return PushResult(status, error, (time.monotonic() - started) * 1000)
+        status, error, outcome, detail = None, "agent not reachable", "", ""
+    return PushResult(status, error, (time.monotonic() - started) * 1000, outcome, detail)
 
 
 class DeliveryLoop:
@@ -275,6 +313,7 @@ class DeliveryLoop:
             message_id=message.message_id,
             outcome=outcome,
             correlation_id=attributes.get("correlation_id", ""),
+            causation_id=attributes.get("causation_id", ""),
             **fields,
         )
 
@@ -302,7 +341,10 @@ class DeliveryLoop:
         common = {"attempt": attempt, "status": result.status, "latency_ms": result.latency_ms}
         if is_ack(result.status):
             self._ack(received.ack_id)
-            self._trace.emit(self._event(message, ACKED, **common))
+            answered = {"agent_outcome": result.outcome}
+            if result.outcome == RUNTIME_DEAD_LETTERED:
+                answered["detail"] = result.detail
+            self._trace.emit(self._event(message, ACKED, **answered, **common))
         elif attempt >= route.max_delivery_attempts:
             self._dead_letter(message, attributes, attempt)
             self._ack(received.ack_id)

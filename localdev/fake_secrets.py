@@ -10,10 +10,27 @@ from __future__ import annotations
 import json
 import secrets as random_source  # stdlib
 
+LOCAL_PER_MINUTE = 6000
+
+
+def api_key(value: str, caller: str = "local") -> str:
+    """The key of ``caller`` in an ``*-api-keys`` value made by :func:`fake_secret_value`."""
+    return str(json.loads(value)[caller]["keys"][0])
+
 
 def fake_secret_value(name: str, sandbox_url: str | None = None) -> str:
     """A recognisably local value shaped like the real secret (by the secret's name)."""
     token = random_source.token_hex(16)
+    if name.endswith("api-keys"):
+        # The booking API's callers: "local" (scenarios and the fault suite, high limit)
+        # and "local-default" (the documented default limit, for abuse tests).
+        return json.dumps(
+            {
+                "local": {"keys": [f"sbk_local_{token}"], "per_minute": LOCAL_PER_MINUTE},
+                "local-default": {"keys": [f"sbk_local_default_{random_source.token_hex(16)}"]},
+            },
+            sort_keys=True,
+        )
     if "webhook-secret" in name:
         return f"whsec_local_{token}"
     if "api-key" in name:

@@ -175,7 +175,12 @@ class Platform:
             )
             threads = min(MAX_AGENT_THREADS, max(1, len(agent.subscriptions)) * in_flight)
             self.agent_env[name] = agent_environment(
-                self.catalogue, agent, endpoints, self.secrets, threads=threads
+                self.catalogue,
+                agent,
+                endpoints,
+                self.secrets,
+                threads=threads,
+                public_url=f"http://{options.host}:{ports.agents[name]}",
             )
             self._spawn_agent(name)
 

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from localdev.fake_secrets import api_key
 from localdev.scenario_client import PlatformClient, ScenarioError
 from localdev.stripe_signing import checkout_completed, signature_header
 from localdev.ticks import tick_message
 from localdev.trace import ACKED, DEAD_LETTERED
 
-PHONE = "+447700900123"
 AMOUNT_MINOR = 2500
 CURRENCY = "gbp"
 
@@ -61,9 +61,21 @@ def _slot(earliest_hours: float, latest_hours: float) -> tuple[str, str]:
     return start.isoformat(), (start + dt.timedelta(minutes=30)).isoformat()
 
 
-def _request_booking(client: PlatformClient, name: str, start: str, end: str) -> dict[str, Any]:
+def customer_name(first: str) -> str:
+    """``first`` and a random letters-only surname (names may not carry digits)."""
+    return f"{first} {''.join(random.choices('abcdefghijklmnopqrstuvwxyz', k=6)).title()}"
+
+
+def customer_phone() -> str:
+    """A fresh UK drama number per booking: the notifier limits SMS per phone."""
+    return f"+447700{random.randint(900000, 900999)}"
+
+
+def _request_booking(
+    client: PlatformClient, name: str, start: str, end: str, phone: str
+) -> dict[str, Any]:
     body = {
-        "customer": {"name": name, "phone": PHONE},
+        "customer": {"name": name, "phone": phone},
         "service": "haircut",
         "starts_at": start,
         "ends_at": end,
@@ -73,7 +85,10 @@ def _request_booking(client: PlatformClient, name: str, start: str, end: str) ->
     response = client.http.post(
         client.agent_url("gateway") + "/bookings",
         json=body,
-        headers={"Idempotency-Key": uuid.uuid4().hex},
+        headers={
+            "Authorization": f"Bearer {api_key(client.secret('booking-api-keys'))}",
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
         timeout=30,
     )
     if response.status_code != 202:
@@ -103,9 +118,9 @@ def _wait_sms(client: PlatformClient, contains: str, timeout: float) -> str:
 def booking(client: PlatformClient, report: Report, timeout: float) -> None:
     """A booking confirmed, paid and reminded."""
     mark = client.trace_mark()
-    name = f"Ada {uuid.uuid4().hex[:4]}"
+    name, phone = customer_name("Ada"), customer_phone()
     start, end = _slot(1, 20)  # inside the reminders' 24-hour window
-    answer = _request_booking(client, name, start, end)
+    answer = _request_booking(client, name, start, end, phone)
     booking_id, correlation = answer["booking_id"], answer["event_id"]
     report.step(f"POST /bookings -> 202: {booking_id} for {name!r} at {start}")
 
@@ -129,7 +144,7 @@ def booking(client: PlatformClient, report: Report, timeout: float) -> None:
     link_sms = _wait_sms(client, f"Hi {name}", timeout)
     report.step(f"notifier texted the link: {link_sms.splitlines()[0]!r}")
 
-    payload = checkout_completed(booking_id, AMOUNT_MINOR, CURRENCY, PHONE)
+    payload = checkout_completed(booking_id, AMOUNT_MINOR, CURRENCY, phone)
     secret = client.secret("stripe-webhook-secret")
     response = client.http.post(
         client.agent_url("gateway") + "/stripe",
@@ -174,7 +189,7 @@ def conflict(client: PlatformClient, report: Report, timeout: float) -> None:
         "POST", "/_sandbox/calendar/busy", {"start": start, "end": end, "calendar_id": calendar}
     )
     report.step(f"the calendar is busy {start} .. {end} (sandbox)")
-    answer = _request_booking(client, f"Bob {uuid.uuid4().hex[:4]}", start, end)
+    answer = _request_booking(client, customer_name("Bob"), start, end, customer_phone())
     correlation = answer["event_id"]
     report.step(f"POST /bookings for that slot -> 202: {answer['booking_id']}")
     decided = client.wait_for_event(
@@ -226,7 +241,8 @@ def poison(client: PlatformClient, report: Report, timeout: float) -> None:
         timeout,
     )
     how = (
-        "the agent's runtime dead-lettered it as a permanent failure and acked"
+        f"the agent's runtime dead-lettered it as a permanent failure ({settled.detail}) "
+        "and Pub/Sub acked it"
         if settled.outcome == ACKED
         else f"the platform dead-lettered it after {settled.attempt} failed deliveries"
     )

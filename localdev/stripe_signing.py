@@ -26,6 +26,7 @@ def checkout_completed(
 ) -> bytes:
     """A ``checkout.session.completed`` (paid) event for ``booking_id``, as Stripe sends."""
     session_id = f"cs_local_{uuid.uuid4().hex[:24]}"
+    intent_id = f"pi_local_{uuid.uuid4().hex[:24]}"
     event: dict[str, Any] = {
         "id": f"evt_local_{uuid.uuid4().hex[:24]}",
         "object": "event",
@@ -41,6 +42,7 @@ def checkout_completed(
                 "status": "complete",
                 "amount_total": amount_minor,
                 "currency": currency,
+                "payment_intent": intent_id,
                 "metadata": {"booking_id": booking_id},
                 "customer_details": {"phone": phone},
             }

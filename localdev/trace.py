@@ -17,6 +17,9 @@ from typing import TextIO
 ACKED = "acked"
 RETRY = "retry"
 DEAD_LETTERED = "dead-lettered"
+RUNTIME_DEAD_LETTERED = "dead_lettered"
+"""The runtime's own outcome for a permanent failure: it published the message to the
+dead-letter topic itself and answered 200, so Pub/Sub acked it."""
 FILTERED_OUT = "filtered out"
 PUBLISHED = "published"
 
@@ -34,6 +37,10 @@ class TraceEvent:
     latency_ms: float | None = None
     detail: str = ""
     correlation_id: str = ""
+    causation_id: str = ""
+    agent_outcome: str = ""
+    """The ``outcome`` the agent's runtime answered with (``processed``, ``duplicate``,
+    ``dead_lettered``, ...), where it answered one."""
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
@@ -42,8 +49,12 @@ def short_id(event_id: str, length: int = 8) -> str:
 
 
 def describe_outcome(event: TraceEvent) -> str:
-    """``acked (204)``, ``retry 2 in 20s (500)``, ``dead-lettered after 5``, ``filtered out``."""
+    """``acked (204)``, ``retry 2 in 20s (500)``, ``dead-lettered after 5``, ``filtered out``,
+    ``dead-lettered by agent: <reason>`` (the runtime dead-lettered it and answered 200)."""
     status = f" ({event.status})" if event.status is not None else ""
+    if event.outcome == ACKED and event.agent_outcome == RUNTIME_DEAD_LETTERED:
+        reason = f": {event.detail}" if event.detail else ""
+        return f"dead-lettered by agent{reason}"
     if event.outcome == RETRY:
         detail = f" {event.detail}" if event.detail else ""
         return f"retry {event.attempt}{detail}{status}"
@@ -54,6 +65,10 @@ def describe_outcome(event: TraceEvent) -> str:
     if event.detail:
         return f"{event.outcome} {event.detail}"
     return event.outcome
+
+
+HEADER = f"{'time':<12}  {'agent':<12} {'event type':<24} {'event':<8}  {'outcome':<32} latency"
+"""The column titles above :func:`format_line`'s lines."""
 
 
 def format_line(event: TraceEvent) -> str:

@@ -67,6 +67,14 @@ RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
     "gcp:storage/bucket:Bucket": ("roles/storage.admin",),
     "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.admin",),
     "gcp:storage/bucketObject:BucketObject": ("roles/storage.admin",),
+    # The Cloud Run agent's image build (infra/build): Cloud Run's SubmitBuild
+    # (run.builds.create, in run.admin) as the build account (actAs), then the build's
+    # status from Cloud Build (cloudbuild.builds.get).
+    "pulumi-python:dynamic:Resource": (
+        "roles/run.admin",
+        "roles/iam.serviceAccountUser",
+        "roles/cloudbuild.builds.viewer",
+    ),
 }
 """Resource type token -> the predefined roles its create/update/delete needs."""
 
@@ -80,6 +88,8 @@ OUTSIDE_THE_PROJECT: dict[str, str] = {
 """Types the program may declare whose permission no project role can give."""
 
 ROLE_REASONS: dict[str, str] = {
+    "roles/cloudbuild.builds.viewer": "follow the Cloud Run agent's image build to its end "
+    "and read its digest and log link (cloudbuild.builds.get)",
     "roles/artifactregistry.admin": "create the image repository and grant the build "
     "account writer on it (repository IAM needs admin)",
     "roles/cloudfunctions.developer": "create, update and delete the agents' 2nd-gen "

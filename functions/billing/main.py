@@ -6,8 +6,12 @@ Consumes booking.confirmed (``bookings``) and payment.received (``payments``).
   key derived from the event id (``<event_id>:price``, ``<event_id>:payment-link``), so a
   retry, a redelivery or a takeover after a crash gets Stripe's first answer back;
   then publishes payment.link_created and a notification.requested (SMS with the link).
-- payment.received: records the payment, then publishes payment.recorded and, when the
-  customer's phone is known, a notification.requested (receipt).
+- payment.received: records the payment once (``create()``: Stripe reports one payment
+  with two events, the checkout session's and the payment intent's, both naming the
+  payment intent as ``payment_id``), then publishes payment.recorded and, when the
+  customer's phone is known, a notification.requested (receipt), with event ids derived
+  from the payment: one payment, one record, one receipt. The second event of a payment
+  answers ``already_recorded`` and publishes nothing.
 
 Firestore collection ``payments/{payment_id}`` (written here): ``booking_id``,
 ``amount_minor``, ``currency``, ``provider``, ``provider_event_id``,
@@ -24,7 +28,7 @@ import billing_stripe
 import functions_framework
 from switchboard_runtime import Agent, Context
 
-agent = Agent("billing", secrets=("STRIPE_API_KEY",))
+agent = Agent("billing", secrets=("STRIPE_API_KEY",), preload=(billing_stripe.client,))
 
 
 @agent.on("booking.confirmed")
@@ -61,8 +65,11 @@ def confirmed(ctx: Context) -> str:
 
 @agent.on("payment.received")
 def received(ctx: Context) -> str:
+    from google.api_core.exceptions import AlreadyExists
+    from switchboard_runtime.publisher import derive_event_id
+
     payment: Any = ctx.data
-    db = ctx.firestore()
+    reference = ctx.firestore().collection("payments").document(payment.payment_id)
     record = {
         "booking_id": payment.booking_id,
         "amount_minor": payment.amount_minor,
@@ -73,14 +80,35 @@ def received(ctx: Context) -> str:
         "event_id": ctx.event.event_id,
         "recorded_at": dt.datetime.now(dt.UTC),
     }
-    ctx.retry(lambda: db.collection("payments").document(payment.payment_id).set(record))
+
+    def create() -> str:
+        try:
+            reference.create(record)
+        except AlreadyExists:
+            return str((reference.get().to_dict() or {}).get("event_id", ""))
+        return ctx.event.event_id
+
+    recorded_by = ctx.retry(create)
+    if recorded_by != ctx.event.event_id:
+        # Another event of the same payment (Stripe sends the checkout session's and the
+        # payment intent's) recorded it: that event publishes the follow-ups, once.
+        return "already_recorded"
+    # Follow-up ids derive from the payment, not from this event: whichever event records
+    # it, the payment has one payment.recorded and one receipt.
+    cause = f"payment:{payment.payment_id}"
     recorded = {
         "booking_id": payment.booking_id,
         "payment_id": payment.payment_id,
         "amount_minor": payment.amount_minor,
         "currency": payment.currency,
     }
-    ctx.publish("payments", "payment.recorded", recorded, purpose="payment.recorded")
+    ctx.publish(
+        "payments",
+        "payment.recorded",
+        recorded,
+        purpose="payment.recorded",
+        event_id=derive_event_id(cause, "payment.recorded"),
+    )
     phone = payment.customer_phone or _booking_phone(ctx, payment.booking_id)
     if phone:
         amount = f"{payment.amount_minor / 100:.2f} {payment.currency.upper()}"
@@ -90,7 +118,13 @@ def received(ctx: Context) -> str:
             "purpose": "payment_receipt",
             "booking_id": payment.booking_id,
         }
-        ctx.publish("notifications", "notification.requested", receipt, purpose="receipt-sms")
+        ctx.publish(
+            "notifications",
+            "notification.requested",
+            receipt,
+            purpose="receipt-sms",
+            event_id=derive_event_id(cause, "receipt-sms"),
+        )
     return "recorded"
 
 

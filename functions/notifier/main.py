@@ -1,8 +1,14 @@
 """The notifier agent: one SMS per notification.requested, never two.
 
 Firestore collection ``notifications/{event_id}`` (written here): ``state``
-(``sending`` | ``sent``), ``to``, ``purpose``, ``booking_id``, ``reference``,
-``attempts``, ``attempt_at``, ``sid``, ``sent_at``, ``expires_at`` (TTL).
+(``sending`` | ``sent`` | ``suppressed``), ``to``, ``purpose``, ``booking_id``,
+``reference``, ``attempts``, ``attempt_at``, ``sid``, ``sent_at``, ``reason``,
+``expires_at`` (TTL); and ``sms_limits/{phone}`` (``notifier_limits``).
+
+Before anything is sent, the per-phone limit (``notifier_limits.LIMITS``: 5 per hour, 10
+per day, durable and fleet-wide) admits the notification or not; one it refuses is
+recorded as ``suppressed`` with the reason and acknowledged (outcome ``suppressed``), a
+terminal state: a redelivery never sends it later.
 
 Twilio has no idempotency key, so the notifier closes the gap itself:
 
@@ -30,6 +36,7 @@ import datetime as dt
 from typing import Any
 
 import functions_framework
+import notifier_limits as limits
 import notifier_twilio as twilio
 from switchboard_runtime import Agent, Context
 
@@ -37,7 +44,7 @@ COLLECTION = "notifications"
 LOOKBACK = dt.timedelta(minutes=5)
 RETENTION = dt.timedelta(days=90)
 
-agent = Agent("notifier", secrets=("TWILIO_AUTH_TOKEN",))
+agent = Agent("notifier", secrets=("TWILIO_AUTH_TOKEN",), preload=(twilio.client,))
 
 
 @agent.on("notification.requested")
@@ -49,12 +56,20 @@ def requested(ctx: Context) -> str:
     previous = (snapshot.to_dict() or {}) if snapshot.exists else {}
     if previous.get("sid"):
         return "already_sent"
+    if previous.get("state") == "suppressed":
+        return "suppressed"
     if previous.get("state") == "sending":
         since = previous.get("attempt_at", dt.datetime.now(dt.UTC)) - LOOKBACK
         sid = ctx.retry(lambda: twilio.find_sent(note.to, reference, since))
         if sid:
             ctx.retry(lambda: record.set(_sent(sid), merge=True))
             return "recovered"
+    admitted = ctx.retry(lambda: limits.admit(ctx.firestore(), note.to, ctx.event.event_id))
+    if not admitted:
+        reason = f"per-phone SMS limit reached ({limits.describe()})"
+        ctx.retry(lambda: record.set(_suppressed(note, reason), merge=True))
+        ctx.log.warning(f"SMS suppressed: {reason}")
+        return "suppressed"
     now = dt.datetime.now(dt.UTC)
     attempt = {
         "state": "sending",
@@ -88,6 +103,19 @@ def _sender(to: str, body: str, reference: str, since: dt.datetime) -> Any:
             raise
 
     return attempt
+
+
+def _suppressed(note: Any, reason: str) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "state": "suppressed",
+        "to": note.to,
+        "purpose": note.purpose,
+        "booking_id": note.booking_id,
+        "reason": reason,
+        "suppressed_at": now,
+        "expires_at": now + RETENTION,
+    }
 
 
 def _sent(sid: str) -> dict[str, Any]:

@@ -31,7 +31,12 @@ BOOKINGS = "bookings"
 MAX_PER_TICK = 500
 RETENTION = dt.timedelta(days=30)
 
-agent = Agent("reminders")
+
+def _preload() -> None:
+    from google.cloud.firestore_v1 import base_query  # noqa: F401 - tick's FieldFilter
+
+
+agent = Agent("reminders", preload=(_preload,))
 
 
 def window() -> dt.timedelta:

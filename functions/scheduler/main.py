@@ -19,7 +19,7 @@ import functions_framework
 import scheduler_calendar as calendar
 from switchboard_runtime import Agent, Context
 
-agent = Agent("scheduler", secrets=("GOOGLE_CALENDAR_CREDENTIALS",))
+agent = Agent("scheduler", secrets=("GOOGLE_CALENDAR_CREDENTIALS",), preload=(calendar.preload,))
 
 
 @agent.on("booking.requested")

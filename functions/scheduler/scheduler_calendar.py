@@ -32,6 +32,15 @@ def calendar_id() -> str:
     return os.environ.get("CALENDAR_ID", "primary")
 
 
+def preload() -> None:
+    """Import the Calendar client's libraries (the start-up warm-up). The service itself
+    is per thread (httplib2), so the request's thread builds its own, quickly, later."""
+    import google.auth  # noqa: F401
+    import google_auth_httplib2  # noqa: F401
+    import httplib2  # noqa: F401
+    from googleapiclient import discovery, errors  # noqa: F401
+
+
 def service() -> Any:
     """A cached Calendar v3 service for this thread and configuration."""
     base = os.environ.get("SANDBOX_CALENDAR_API_BASE", "")

@@ -18,7 +18,9 @@ from infra.agent.plan import (
     AgentPlan,
 )
 from infra.agent.subscription import PushSubscription, PushSubscriptionArgs, PushTarget
-from infra.agent.workload import WorkloadInputs, declare_workload
+from infra.agent.workload import BASE_IMAGES, WorkloadInputs, declare_workload
+from infra.artifacts.sources import REPOSITORY_ID
+from infra.build import AgentImage, AgentImageArgs
 from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
 from infra.secrets.store import SecretRef
@@ -38,7 +40,8 @@ class AgentArgs:
     secrets: Mapping[str, SecretRef]
     pubsub_service_agent: pulumi.Input[str]
     builder_grants: Sequence[pulumi.Resource] = ()
-    """The build service account's grants: a build must not start before they exist."""
+    """The build identity's grants (``AgentSources.builder_grants``): a build (the
+    function's own, or a Run agent's image) must not start before they exist."""
     labels: Mapping[str, str] = field(default_factory=dict)
     deletion_protection: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -108,6 +111,7 @@ class Agent(pulumi.ComponentResource):
             content_type="application/zip",
             opts=child,
         )
+        self.image = self._declare_image(args, source) if plan.platform == "run" else None
         workload = declare_workload(
             WorkloadInputs(
                 project=args.project,
@@ -115,7 +119,6 @@ class Agent(pulumi.ComponentResource):
                 plan=plan,
                 source_bucket=args.source_bucket.name,
                 source_object=source.name,
-                content_hash=self.archive.content_hash,
                 service_account_email=self.service_account.email,
                 builder_name=args.builder_name,
                 repository_id=args.repository_id,
@@ -123,6 +126,7 @@ class Agent(pulumi.ComponentResource):
                 labels=labels,
                 deletion_protection=args.deletion_protection,
                 egress=args.egress,
+                image=self.image,
             ),
             parent=self,
             # The runtime identity's grants, the build identity's grants, and the secret
@@ -159,6 +163,29 @@ class Agent(pulumi.ComponentResource):
                 "archive": self.archive.object_name,
                 "subscriptions": {t: s.subscription.name for t, s in self.subscriptions.items()},
             }
+        )
+
+    def _declare_image(self, args: AgentArgs, source: gcp.storage.BucketObject) -> AgentImage:
+        """A Cloud Run agent's image, built from the uploaded archive (functions build
+        their own). Waits for the archive, the build identity's grants and the APIs."""
+        plan = args.plan
+        return AgentImage(
+            f"{plan.name}-image",
+            AgentImageArgs(
+                project=args.project,
+                region=args.region,
+                agent=plan.name,
+                repository=REPOSITORY_ID,
+                content_hash=self.archive.content_hash,
+                source_bucket=args.source_bucket.name,
+                source_object=source.name,
+                runtime=plan.runtime,
+                function_target=plan.entry_point,
+                base_image=BASE_IMAGES[plan.runtime].format(region=args.region),
+                service_account=args.builder_name,
+                depends_on=[source, *args.builder_grants, *args.depends_on],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _grant_runtime_access(

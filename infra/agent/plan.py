@@ -27,6 +27,7 @@ ROLE_TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 
 DEFAULT_FIRESTORE_DATABASE = "(default)"
+PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
 
 
 @dataclass(frozen=True, order=True)
@@ -70,6 +71,18 @@ class AgentPlan:
         return naming.invoker_account_id(self.name) if self.consumers else None
 
 
+def _public_url(settings: StackSettings, name: str) -> str:
+    """A public agent's URL from the stack (it checks webhook signatures against it)."""
+    override = settings.agents.get(name)
+    if override is None or not override.public_url:
+        raise SettingsError(
+            f"switchboard:agents.{name}.publicUrl: required in stack {settings.stack!r} for "
+            f"the public agent {name!r} (its https:// URL: webhook signatures are checked "
+            "against it)"
+        )
+    return override.public_url
+
+
 def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> AgentPlan:
     manifest = catalogue.agent(name)
     override = settings.agents.get(name)
@@ -99,14 +112,17 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
         "SWITCHBOARD_AGENT": name,
         "SWITCHBOARD_ENVIRONMENT": settings.environment,
         "SWITCHBOARD_TIMEOUT_SECONDS": str(manifest.timeout_seconds),
-        "SWITCHBOARD_FIRESTORE_DATABASE": DEFAULT_FIRESTORE_DATABASE,
         "LOG_LEVEL": settings.log_level,
     }
+    if manifest.firestore:
+        env["SWITCHBOARD_FIRESTORE_DATABASE"] = DEFAULT_FIRESTORE_DATABASE
     for topic in manifest.publishes:
         env[naming.topic_env_var(topic)] = topic
     if consumers:
         dead_letters = {c.subscription_id: c.dead_letter_topic_id for c in consumers}
         env["SWITCHBOARD_DEAD_LETTERS"] = json.dumps(dead_letters, sort_keys=True)
+    if manifest.is_public:
+        env[PUBLIC_URL_ENV] = _public_url(settings, name)
     env.update(manifest.env)
     secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
 
@@ -139,15 +155,16 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
         Grant("secret", secret, ROLE_SECRET_ACCESSOR, "agent", "declared in secrets")
         for secret in manifest.secrets
     ]
-    grants.append(
-        Grant(
-            "project",
-            "firestore",
-            ROLE_DATASTORE_USER,
-            "agent",
-            "idempotency and state; Firestore IAM has no resource finer than the project",
+    if manifest.firestore:
+        grants.append(
+            Grant(
+                "project",
+                "firestore",
+                ROLE_DATASTORE_USER,
+                "agent",
+                "idempotency and state; Firestore IAM has no resource finer than the project",
+            )
         )
-    )
     if manifest.is_public:
         grants.append(
             Grant("service", name, ROLE_RUN_INVOKER, "allUsers", "declared public ingress")

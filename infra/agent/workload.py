@@ -1,5 +1,6 @@
 """The compute an agent runs on: a Cloud Functions 2nd-gen HTTP function, or a Cloud Run
-v2 service built from the same archive (``platform: run``).
+v2 service running the image built from the same archive (``platform: run``, built by
+:class:`infra.build.AgentImage`; Cloud Functions builds its own).
 
 Both are HTTP endpoints fed by our own push subscriptions (no Eventarc trigger: its
 managed subscription can carry neither a filter nor a dead-letter policy).
@@ -13,7 +14,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.agent.plan import AgentPlan
-from infra.artifacts.sources import REPOSITORY_ID
+from infra.build import AgentImage
 from infra.network.egress import VpcEgress
 from infra.secrets.store import SecretRef
 
@@ -35,7 +36,6 @@ class WorkloadInputs:
     plan: AgentPlan
     source_bucket: pulumi.Input[str]
     source_object: pulumi.Input[str]
-    content_hash: str
     service_account_email: pulumi.Input[str]
     builder_name: pulumi.Input[str]
     repository_id: pulumi.Input[str]
@@ -46,6 +46,8 @@ class WorkloadInputs:
     deletion_protection: bool
     egress: VpcEgress | None = None
     """Opt-in: all outbound traffic through this VPC (Direct VPC egress), else none."""
+    image: AgentImage | None = None
+    """The built image a Cloud Run service runs (required for ``platform: run``)."""
 
 
 @dataclass(frozen=True)
@@ -116,18 +118,9 @@ def declare_service(
     inputs: WorkloadInputs, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
 ) -> Workload:
     plan = inputs.plan
-    base_image = BASE_IMAGES[plan.runtime].format(region=inputs.region)
-    image = pulumi.Output.concat(
-        inputs.region,
-        "-docker.pkg.dev/",
-        inputs.project,
-        "/",
-        REPOSITORY_ID,
-        "/",
-        plan.name,
-        ":",
-        inputs.content_hash[:20],
-    )
+    built = inputs.image
+    if built is None:
+        raise ValueError(f"agent {plan.name}: a Cloud Run service needs its built image")
     envs: list[dict[str, object]] = [
         {"name": key, "value": value} for key, value in plan.env.items()
     ]
@@ -153,13 +146,15 @@ def declare_service(
         ingress=RUN_INGRESS[plan.public],
         deletion_protection=inputs.deletion_protection,
         invoker_iam_disabled=False,
+        # Metadata only (it starts no build): how the running image was made, as
+        # `gcloud run deploy --source` records it. The build is `built.build`.
         build_config={
             "source_location": pulumi.Output.concat(
                 "gs://", inputs.source_bucket, "/", inputs.source_object
             ),
             "function_target": plan.entry_point,
-            "image_uri": image,
-            "base_image": base_image,
+            "image_uri": built.image_uri,
+            "base_image": built.base_image_uri,
             "enable_automatic_updates": True,
             "service_account": inputs.builder_name,
         },
@@ -174,8 +169,9 @@ def declare_service(
             **_service_egress(inputs.egress),
             "containers": [
                 {
-                    "image": image,
-                    "base_image_uri": base_image,
+                    # pinned by digest: a revision runs exactly what was built
+                    "image": built.image,
+                    "base_image_uri": built.base_image_uri,
                     "resources": {
                         "limits": {"memory": plan.memory, "cpu": plan.cpu or "1"},
                         "cpu_idle": True,
@@ -185,7 +181,7 @@ def declare_service(
                 }
             ],
         },
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*depends_on, built.build]),
     )
     return Workload(resource=service, service_name=service.name, uri=service.uri)
 

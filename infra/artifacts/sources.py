@@ -29,6 +29,8 @@ class AgentSources(pulumi.ComponentResource):
     bucket: gcp.storage.Bucket
     repository: gcp.artifactregistry.Repository
     builder: gcp.serviceaccount.Account
+    builder_grants: list[pulumi.Resource]
+    """The build identity's grants: a build that runs before they exist fails."""
 
     def __init__(
         self, name: str, args: AgentSourcesArgs, opts: pulumi.ResourceOptions | None = None
@@ -68,8 +70,11 @@ class AgentSources(pulumi.ComponentResource):
             opts=child,
         )
         builder_member = self.builder.email.apply(lambda e: f"serviceAccount:{e}")
-        # The three roles Google documents for a custom build service account, each on
-        # the narrowest resource: logs (project-level only), this repository, this bucket.
+        # What a buildpacks build from a bucket into Artifact Registry needs: the Cloud Run
+        # Builder role's permissions (roles/run.builder) but for deleteArtifacts (cleanup of
+        # a build cache image, which our builds do not set) and source.repos.get (Cloud
+        # Source Repositories), each on the narrowest resource: logs (project-level only),
+        # this repository (push and pull), this bucket (read the archive).
         log_writer = gcp.projects.IAMMember(
             "builder-log-writer",
             project=args.project,

@@ -1,7 +1,12 @@
 """Read ``functions/catalogue.yaml`` and every ``functions/<agent>/agent.yaml``.
 
 All problems in all files are collected and raised together as one
-:class:`~infra.catalogue.errors.CatalogueError`, each naming its file and field.
+:class:`~infra.catalogue.errors.CatalogueError`, each naming its file and field: the
+schema problems of every file and, in the same pass, the cross-file rules over whatever
+parsed. A manifest with schema problems is still checked by the rules, with its invalid
+fields left out (and problems about those fields dropped), so fixing one round of errors
+never reveals a second. YAML is read strictly and within bounds
+(:mod:`infra.catalogue.yaml_reader`).
 """
 
 from __future__ import annotations
@@ -9,19 +14,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from infra.catalogue.catalogue import Catalogue
-from infra.catalogue.errors import CatalogueError, Problem, display_path
+from infra.catalogue.errors import CatalogueError, Problem, clip, display_path, excerpt
 from infra.catalogue.model import AgentManifest, SecretSpec, TopicSpec
 from infra.catalogue.rules import Context, run_rules
+from infra.catalogue.yaml_reader import YamlError, read_yaml
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 CATALOGUE_FILE = "catalogue.yaml"
 MANIFEST_FILE = "agent.yaml"
 
 M = TypeVar("M", bound=BaseModel)
+# Stand-ins for required fields that failed validation, so the rest is still checked.
+PLACEHOLDERS: dict[str, Any] = {"description": "(invalid)", "platform": "function"}
 
 
 def load_catalogue(root: Path = FUNCTIONS_DIR) -> Catalogue:
@@ -35,15 +42,20 @@ def load_catalogue(root: Path = FUNCTIONS_DIR) -> Catalogue:
     if not isinstance(declarations, dict):
         problems.append(Problem(catalogue_file, "", "must be a mapping with topics and secrets"))
         declarations = {}
-    unknown = sorted(set(declarations) - {"topics", "secrets"})
+    unknown = sorted(set(declarations) - {"topics", "secrets"}, key=str)
     for key in unknown:
-        problems.append(Problem(catalogue_file, key, "unknown section (expected topics, secrets)"))
+        problems.append(
+            Problem(catalogue_file, str(key), "unknown section (expected topics, secrets)")
+        )
     topics = _parse_section(declarations, "topics", TopicSpec, catalogue_file, problems)
     secrets = _parse_section(declarations, "secrets", SecretSpec, catalogue_file, problems)
+    declarations_complete = not problems
 
     agents: dict[str, AgentManifest] = {}
     agent_files: dict[str, str] = {}
-    for manifest_path in sorted(root.glob(f"*/{MANIFEST_FILE}")):
+    partial: dict[str, set[str]] = {}  # agent -> top-level fields left out as invalid
+    manifests = sorted(root.glob(f"*/{MANIFEST_FILE}"))
+    for manifest_path in manifests:
         name = manifest_path.parent.name
         file = display_path(manifest_path, root)
         raw = _read_yaml(manifest_path, root, problems)
@@ -57,40 +69,69 @@ def load_catalogue(root: Path = FUNCTIONS_DIR) -> Catalogue:
                 Problem(file, "name", f"must match the folder name {name!r} (or be omitted)")
             )
             continue
-        manifest = _validate(AgentManifest, {**raw, "name": name}, file, "", problems)
+        manifest, left_out = _validate_manifest({**raw, "name": name}, file, problems)
         if manifest is not None:
             agents[name] = manifest
             agent_files[name] = file
-    if not agents and not problems:
+            if left_out:
+                partial[name] = left_out
+    if not manifests and not problems:
         problems.append(
             Problem(display_path(root, root), "", f"no agents found (no */{MANIFEST_FILE})")
         )
 
-    if not problems:
-        context = Context(topics, secrets, agents, agent_files, catalogue_file)
-        problems.extend(run_rules(context))
+    context = Context(
+        topics,
+        secrets,
+        agents,
+        agent_files,
+        catalogue_file,
+        declarations_complete=declarations_complete,
+    )
+    problems.extend(p for p in run_rules(context) if not _about_left_out(p, agent_files, partial))
     if problems:
         raise CatalogueError(problems)
     return Catalogue(root=root, topics=topics, secrets=secrets, agents=agents)
 
 
+def _validate_manifest(
+    raw: dict[Any, Any], file: str, problems: list[Problem]
+) -> tuple[AgentManifest | None, set[str]]:
+    """The manifest, or (when it has schema problems) a stand-in without the invalid
+    top-level fields for the cross-file rules, and the set of fields left out."""
+    try:
+        return AgentManifest.model_validate(raw), set()
+    except ValidationError as error:
+        details = error.errors()
+    for detail in details:
+        problems.append(Problem(file, _field_path("", detail["loc"]), _message(detail)))
+    if not all(detail["loc"] for detail in details):
+        return None, set()  # a whole-manifest problem: nothing sound to check further
+    left_out = {str(detail["loc"][0]) for detail in details}
+    trimmed = {k: v for k, v in raw.items() if str(k) not in left_out}
+    for field, stand_in in PLACEHOLDERS.items():
+        trimmed.setdefault(field, stand_in)
+    try:
+        return AgentManifest.model_validate(trimmed), left_out
+    except ValidationError:
+        return None, set()
+
+
+def _about_left_out(
+    problem: Problem, agent_files: dict[str, str], partial: dict[str, set[str]]
+) -> bool:
+    for agent, fields in partial.items():
+        if problem.file == agent_files[agent]:
+            top = problem.field.split(".", 1)[0].split("[", 1)[0]
+            return top in fields
+    return False
+
+
 def _read_yaml(path: Path, root: Path, problems: list[Problem]) -> Any:
-    file = display_path(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(file, "", "file not found"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(Problem(file, "", f"cannot be read: {error}"))
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "document"
-        reason = getattr(error, "problem", None) or str(error)
-        problems.append(Problem(file, where, f"invalid YAML: {reason}"))
+        return read_yaml(path)
+    except YamlError as problem:
+        problems.append(Problem(display_path(path, root), problem.where, problem.reason))
         return None
 
 
@@ -107,7 +148,7 @@ def _parse_section(
         return {}
     parsed: dict[str, M] = {}
     for name, body in entries.items():
-        value = _validate(model, body or {}, file, f"{section}.{name}", problems)
+        value = _validate(model, body or {}, file, f"{section}.{clip(str(name), 40)}", problems)
         if value is not None:
             parsed[str(name)] = value
     return parsed
@@ -146,4 +187,4 @@ def _message(detail: Any) -> str:
     message = str(detail["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
         return message
-    return f"{message} (got {detail.get('input')!r})"
+    return f"{message} (got {excerpt(detail.get('input'))})"

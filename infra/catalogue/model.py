@@ -12,7 +12,11 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, model_validator
+
+from infra.catalogue.cron import CronError, check_cron
+from infra.catalogue.env_policy import ENV_NAME_PATTERN
+from infra.catalogue.errors import excerpt
 
 
 def _bounded(low: int, high: int, why: str) -> AfterValidator:
@@ -29,7 +33,7 @@ def _matching(pattern: str, what: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"{excerpt(value)} is not {what}")
         return value
 
     return AfterValidator(check)
@@ -41,10 +45,20 @@ EVENT_TYPE_PATTERN = r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*"
 TOPIC_NAME_PATTERN = r"[a-z][a-z0-9-]{2,62}"
 # Secret Manager secret ids: [A-Za-z0-9_-]{1,255}; lowercase-dashed keeps env names clean.
 SECRET_NAME_PATTERN = r"[a-z][a-z0-9-]{0,62}[a-z0-9]"
-ENV_NAME_PATTERN = r"[A-Z][A-Z0-9_]*"
-MEMORY_PATTERN = r"(\d+)(Mi|Gi)"
+# Canonical sizes only: no leading zeros, no other units (``0128Mi`` is refused).
+MEMORY_PATTERN = r"([1-9][0-9]{0,5})(Mi|Gi)"
+# Cloud Run / Cloud Functions (2nd gen) vCPUs: 0.08-1 in steps of 0.001, or a whole 1, 2,
+# 4, 6 or 8 (https://cloud.google.com/run/docs/configuring/services/cpu). Written
+# canonically: "0.5", "0.083", "1" (not "1.0", "1e0", ".5" or "0.50").
+CPU_FRACTION_PATTERN = r"0\.[0-9]{0,2}[1-9]"
+CPU_WHOLE = ("1", "2", "4", "6", "8")
+MAX_TEXT_CHARS = 1000
+MAX_LIST_ITEMS = 32
 
-Seconds = int
+Int = Annotated[int, Strict()]
+Seconds = Int
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS)]
+Name = Annotated[str, Field(max_length=100)]
 BackoffSeconds = Annotated[Seconds, _bounded(0, 600, "Pub/Sub retry policy backoff")]
 EventType = Annotated[str, _matching(EVENT_TYPE_PATTERN, "a dotted lowercase event type")]
 
@@ -56,14 +70,14 @@ class _Strict(BaseModel):
 class TopicSpec(_Strict):
     """A topic declared once in ``functions/catalogue.yaml``."""
 
-    description: str = Field(min_length=1)
-    event_types: tuple[EventType, ...] = Field(min_length=1)
+    description: Text
+    event_types: tuple[EventType, ...] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
 
 
 class SecretSpec(_Strict):
     """A Secret Manager secret the fleet may read; values are added out of band."""
 
-    description: str = Field(min_length=1)
+    description: Text
 
 
 class RetryPolicy(_Strict):
@@ -85,25 +99,27 @@ class RetryPolicy(_Strict):
 class SubscriptionSpec(_Strict):
     """One topic an agent consumes through its own filtered push subscription."""
 
-    topic: str
-    filter: str = ""
+    topic: Name
+    filter: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] = ""
     ack_deadline_seconds: Annotated[Seconds, _bounded(10, 600, "Pub/Sub ack deadline limit")] = 60
     retry: RetryPolicy = RetryPolicy()
-    max_delivery_attempts: Annotated[int, _bounded(5, 100, "Pub/Sub dead-letter policy limit")] = 5
+    max_delivery_attempts: Annotated[Int, _bounded(5, 100, "Pub/Sub dead-letter policy limit")] = 5
 
 
 def _valid_cron(value: str) -> str:
-    fields = value.split()
-    if len(fields) != 5 or not all(re.fullmatch(r"[0-9*/,\-A-Za-z?]+", f) for f in fields):
-        raise ValueError(f"{value!r} is not a five-field unix-cron expression")
-    return value
+    try:
+        return check_cron(value)
+    except CronError as error:
+        raise ValueError(
+            f"{excerpt(value)} is not a five-field unix-cron expression: {error}"
+        ) from None
 
 
 def _valid_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Etc/UTC)") from None
+        raise ValueError(f"{excerpt(value)} is not an IANA time zone (e.g. Etc/UTC)") from None
     return value
 
 
@@ -116,14 +132,14 @@ class ScheduleSpec(_Strict):
 
     cron: Cron
     timezone: TimeZone = "Etc/UTC"
-    topic: str
+    topic: Name
 
 
 def memory_mebibytes(memory: str) -> int:
     """``"512Mi"`` -> 512, ``"1Gi"`` -> 1024."""
     match = re.fullmatch(MEMORY_PATTERN, memory)
     if match is None:
-        raise ValueError(f"{memory!r} is not a memory size like 256Mi or 1Gi")
+        raise ValueError(f"{excerpt(memory)} is not a memory size like 256Mi or 1Gi")
     amount, unit = int(match.group(1)), match.group(2)
     return amount * (1024 if unit == "Gi" else 1)
 
@@ -136,13 +152,14 @@ def _valid_memory(value: str) -> str:
 
 
 def _valid_cpu(value: str) -> str:
-    try:
-        cpu = float(value)
-    except ValueError:
-        raise ValueError(f'{value!r} is not a number of vCPUs like "1" or "0.5"') from None
-    if not 0.08 <= cpu <= 8:
-        raise ValueError(f"must be between 0.083 and 8 vCPUs (Cloud Run limit), got {value}")
-    return value
+    if value in CPU_WHOLE:
+        return value
+    if re.fullmatch(CPU_FRACTION_PATTERN, value) and float(value) >= 0.08:
+        return value
+    raise ValueError(
+        f"{excerpt(value)} is not a Cloud Run vCPU count: 0.08 to 0.999 written like "
+        f'"0.5" or "0.083", or one of {", ".join(CPU_WHOLE)}'
+    )
 
 
 Memory = Annotated[str, AfterValidator(_valid_memory)]
@@ -152,12 +169,12 @@ Cpu = Annotated[str, AfterValidator(_valid_cpu)]
 class AgentManifest(_Strict):
     """``functions/<agent>/agent.yaml``: everything the platform needs to run one agent."""
 
-    name: str
-    description: str = Field(min_length=1)
+    name: Name
+    description: Text
     platform: Literal["function", "run"]
-    entry_point: Annotated[str, _matching(r"[A-Za-z_][A-Za-z0-9_]*", "a Python function name")] = (
-        "handle"
-    )
+    entry_point: Annotated[
+        str, _matching(r"[A-Za-z_][A-Za-z0-9_]{0,63}", "a Python function name")
+    ] = "handle"
     runtime: Literal["python311", "python312", "python313"] = "python312"
     memory: Memory | None = None
     cpu: Cpu | None = None
@@ -165,19 +182,23 @@ class AgentManifest(_Strict):
         Seconds, _bounded(1, 3600, "Cloud Run / Cloud Functions HTTP request timeout")
     ] = 60
     concurrency: Annotated[
-        int, _bounded(1, 1000, "Cloud Run max concurrent requests per instance")
+        Int, _bounded(1, 1000, "Cloud Run max concurrent requests per instance")
     ] = 1
-    min_instances: Annotated[int, _bounded(0, 100, "keep-warm instances")] = 0
-    max_instances: Annotated[int, _bounded(1, 1000, "Cloud Run max instances")] = 10
+    min_instances: Annotated[Int, _bounded(0, 100, "keep-warm instances")] = 0
+    max_instances: Annotated[Int, _bounded(1, 1000, "Cloud Run max instances")] = 10
     ingress: Literal["internal", "public"] = "internal"
-    public_reason: str | None = None
-    subscriptions: tuple[SubscriptionSpec, ...] = ()
-    publishes: tuple[str, ...] = ()
-    secrets: tuple[str, ...] = ()
+    public_reason: Text | None = None
+    firestore: Annotated[bool, Strict()] = False
+    """Whether the agent's service account may use Firestore (``roles/datastore.user``).
+    Off unless asked for; agents with subscriptions must ask (their claims live there)."""
+    subscriptions: tuple[SubscriptionSpec, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    publishes: tuple[Name, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    secrets: tuple[Name, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
     schedule: ScheduleSpec | None = None
-    env: dict[Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name")], str] = Field(
-        default_factory=dict
-    )
+    env: dict[
+        Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name of at most 64 chars")],
+        Annotated[str, Field(max_length=MAX_TEXT_CHARS)],
+    ] = Field(default_factory=dict, max_length=MAX_LIST_ITEMS)
 
     @property
     def is_public(self) -> bool:

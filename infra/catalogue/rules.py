@@ -10,14 +10,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 
-from infra.catalogue import naming
+from infra.catalogue import env_policy, naming
 from infra.catalogue.catalogue import effective_filter
-from infra.catalogue.errors import Problem
+from infra.catalogue.errors import Problem, excerpt
 from infra.catalogue.filter_language import MAX_FILTER_BYTES, FilterSyntaxError, parse_filter
 from infra.catalogue.model import AgentManifest, SecretSpec, TopicSpec, memory_mebibytes
-
-SECRET_LOOKING_ENV = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIAL")
-RESERVED_ENV = re.compile(r"(SWITCHBOARD_.*|GOOGLE_.*|K_.*|FUNCTION_.*|PORT|LOG_LEVEL|X_GOOGLE_.*)")
 
 
 class Context:
@@ -30,12 +27,16 @@ class Context:
         agents: Mapping[str, AgentManifest],
         agent_files: Mapping[str, str],
         catalogue_file: str,
+        *,
+        declarations_complete: bool = True,
     ) -> None:
         self.topics = topics
         self.secrets = secrets
         self.agents = agents
         self.agent_files = agent_files
         self.catalogue_file = catalogue_file
+        self.declarations_complete = declarations_complete
+        """False when catalogue.yaml had problems: "unknown topic" would then be noise."""
 
     def problem(self, agent: AgentManifest, field: str, message: str) -> Problem:
         return Problem(self.agent_files[agent.name], field, message)
@@ -88,6 +89,8 @@ def check_agent_names(ctx: Context) -> Iterable[Problem]:
 
 
 def check_references(ctx: Context) -> Iterable[Problem]:
+    if not ctx.declarations_complete:
+        return
     known_topics = ", ".join(ctx.topics)
     for agent in ctx.agents.values():
         references = [
@@ -101,7 +104,7 @@ def check_references(ctx: Context) -> Iterable[Problem]:
                 yield ctx.problem(
                     agent,
                     field,
-                    f"unknown topic {topic!r}; topics are declared once in "
+                    f"unknown topic {excerpt(topic)}; topics are declared once in "
                     f"{ctx.catalogue_file} (declared: {known_topics})",
                 )
         for index, secret in enumerate(agent.secrets):
@@ -109,7 +112,8 @@ def check_references(ctx: Context) -> Iterable[Problem]:
                 yield ctx.problem(
                     agent,
                     f"secrets[{index}]",
-                    f"secret {secret!r} is not declared under secrets in {ctx.catalogue_file}",
+                    f"secret {excerpt(secret)} is not declared under secrets in "
+                    f"{ctx.catalogue_file}",
                 )
 
 
@@ -125,7 +129,7 @@ def check_duplicates(ctx: Context) -> Iterable[Problem]:
                 if count > 1:
                     what = "subscription to topic" if field == "subscriptions" else "entry"
                     yield ctx.problem(
-                        agent, field, f"duplicate {what} {value!r} (listed {count} times)"
+                        agent, field, f"duplicate {what} {excerpt(value)} (listed {count} times)"
                     )
 
 
@@ -171,6 +175,14 @@ def check_filters(ctx: Context) -> Iterable[Problem]:
                     f"{MAX_FILTER_BYTES}-byte limit (the manifest's filter is "
                     f"{len(spec.filter.encode())} bytes; the redrive clause adds {clause})",
                 )
+            for key in sorted(parsed.attribute_keys()):
+                if "" in parsed.values_for(key):
+                    yield ctx.problem(
+                        agent,
+                        field,
+                        f'compares attributes.{key} with "" (no message the platform publishes '
+                        "has an empty attribute; the subscription would receive nothing)",
+                    )
             topic = ctx.topics.get(spec.topic)
             if topic is None:
                 continue
@@ -237,20 +249,25 @@ def check_schedule(ctx: Context) -> Iterable[Problem]:
 def check_env(ctx: Context) -> Iterable[Problem]:
     for agent in ctx.agents.values():
         secret_vars = {naming.secret_env_var(s) for s in agent.secrets}
-        for key in agent.env:
+        for key, value in agent.env.items():
             field = f"env.{key}"
-            if RESERVED_ENV.fullmatch(key):
-                yield ctx.problem(agent, field, "is set by the platform; choose another name")
-            elif key in secret_vars:
+            if key in secret_vars:
                 yield ctx.problem(agent, field, "collides with a secret's environment variable")
-            elif SECRET_LOOKING_ENV.search(key):
-                yield ctx.problem(
-                    agent,
-                    field,
-                    "looks like a credential; plain env vars are visible to anyone who can "
-                    "read the service, so declare it under secrets in "
-                    f"{ctx.catalogue_file} and list it in this agent's secrets",
-                )
+                continue
+            refusal = env_policy.refusal(key, value)
+            if refusal is not None:
+                yield ctx.problem(agent, field, refusal)
+
+
+def check_firestore(ctx: Context) -> Iterable[Problem]:
+    for agent in ctx.agents.values():
+        if agent.subscriptions and not agent.firestore:
+            yield ctx.problem(
+                agent,
+                "firestore",
+                "an agent with subscriptions keeps its idempotency claims in Firestore; "
+                "set firestore: true",
+            )
 
 
 RULES: tuple[Rule, ...] = (
@@ -264,6 +281,7 @@ RULES: tuple[Rule, ...] = (
     check_sizing,
     check_schedule,
     check_env,
+    check_firestore,
 )
 
 

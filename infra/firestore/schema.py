@@ -36,6 +36,7 @@ TTL_FIELDS: tuple[TtlField, ...] = (
     ),
     TtlField("notifications", "expires_at", "notifier's per-SMS records (functions/notifier)"),
     TtlField("reminders", "expires_at", "reminders' per-booking claims (functions/reminders)"),
+    TtlField("sms_limits", "expires_at", "notifier's per-phone SMS counts (functions/notifier)"),
 )
 
 COMPOSITE_INDEXES: tuple[CompositeIndex, ...] = (

@@ -17,6 +17,9 @@ import pulumi
 from pulumi.runtime import MockCallArgs, MockResourceArgs, rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from infra.build.image import RESOURCE_TYPE as IMAGE_BUILD
+from infra.build.spec import BuildSpec
+
 FAKE_PROJECT_NUMBER = "123456789012"
 
 
@@ -41,6 +44,8 @@ class GcpMocks(pulumi.runtime.Mocks):
         self.secret_versions = secret_versions
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+        if args.typ == IMAGE_BUILD and "image_name" in args.inputs:
+            return built_image(dict(args.inputs))
         inputs = dict(args.inputs)
         project = _plain(inputs.get("project")) or "mock-project"
         region = _plain(inputs.get("location") or inputs.get("region")) or "europe-west1"
@@ -198,6 +203,32 @@ class GcpMocks(pulumi.runtime.Mocks):
             "version": version,
             "enabled": enabled,
         }, []
+
+
+def mock_digest(image_name: str, content_hash: str) -> str:
+    """A stand-in digest that, like a real one, changes iff the built content changes."""
+    return "sha256:" + hashlib.sha256(f"{image_name}@{content_hash}".encode()).hexdigest()
+
+
+def built_image(inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What a successful build of :class:`infra.build.ImageBuild` outputs (a dynamic
+    resource has no provider to mock): its inputs checked as the provider checks them,
+    and the image pinned by a digest of its content."""
+    spec = BuildSpec.from_inputs({key: _plain(value) for key, value in inputs.items()})
+    digest = mock_digest(spec.image_name, spec.content_hash)
+    build_id = _short_hash(spec.image_name, spec.content_hash)
+    build_name = f"{spec.parent}/builds/{build_id}"
+    state = dict(inputs) | {
+        "image": f"{spec.image_name}@{digest}",
+        "digest": digest,
+        "image_uri": spec.image_uri,
+        "build_name": build_name,
+        "log_url": f"https://console.cloud.google.com/cloud-build/builds;region={spec.region}/"
+        f"{build_id}?project={spec.project}",
+        "base_image_uri": spec.base_image,
+        "base_image_warning": "",
+    }
+    return build_name, state
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from tools.catalogue_errors import exits_on_catalogue_error
+
 from .registry import run_policies
 from .sources import load_manifest, manifest_context, resources_from_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.switchboard_policies")
     parser.add_argument("manifests", nargs="*", type=Path)
-    parser.add_argument("--functions-root", type=Path, default=REPO_ROOT / "functions")
+    parser.add_argument("--functions-root", type=Path, default=FUNCTIONS_DIR)
     args = parser.parse_args(argv)
+    load_catalogue(args.functions_root)  # an invalid catalogue: its problems, exit 2
     paths = args.manifests or sorted((REPO_ROOT / "rendered").glob("*.json"))
     failed = False
     for path in paths:

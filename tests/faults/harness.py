@@ -28,6 +28,7 @@ import requests
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.filter_language import parse_filter
 from localdev.emulators import ManagedProcess
+from localdev.fake_secrets import api_key
 from localdev.faults import running
 from localdev.state import platform_pids
 from localdev.trace import TraceEvent, read_trace
@@ -341,11 +342,18 @@ class Booking:
     event_id: str = ""  # booking.requested = the correlation id
 
 
+def letters(text: str) -> str:
+    """``text`` with each digit spelled as a letter (``0`` -> ``a``): a name of letters."""
+    return text.translate(str.maketrans("0123456789", "abcdefghij")).title()
+
+
 def slot(index: int, offset_days: int) -> tuple[str, str]:
-    """A distinct 30-minute slot per index, far enough ahead for no reminder."""
+    """A distinct 30-minute slot per index, far enough ahead for no reminder (and inside
+    the booking API's horizon)."""
     import datetime as dt
 
-    base = dt.datetime(2030, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=offset_days)
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    base = today + dt.timedelta(days=2 + offset_days)
     start = base + dt.timedelta(minutes=30 * index)
     return start.isoformat(), (start + dt.timedelta(minutes=30)).isoformat()
 
@@ -353,11 +361,14 @@ def slot(index: int, offset_days: int) -> tuple[str, str]:
 def request_bookings(fleet: Fleet, count: int, tag: str, offset_days: int) -> list[Booking]:
     """POST /bookings to the gateway ``count`` times (distinct slots and customers)."""
     bookings = []
+    key = api_key(fleet.secret("booking-api-keys"))
     for index in range(count):
-        name = f"{tag} {index:04d} {uuid.uuid4().hex[:4]}"
+        # Names are letters only (the booking API refuses digits in a name), and each
+        # customer has a phone of their own (the notifier limits SMS per phone).
+        name = f"{letters(tag)} {letters(str(index))} {letters(uuid.uuid4().hex[:4])}"
         start, end = slot(index, offset_days)
         body = {
-            "customer": {"name": name, "phone": PHONE},
+            "customer": {"name": name, "phone": f"+4477009{uuid.uuid4().int % 100_000:05d}"},
             "service": "haircut",
             "starts_at": start,
             "ends_at": end,
@@ -367,7 +378,7 @@ def request_bookings(fleet: Fleet, count: int, tag: str, offset_days: int) -> li
         response = fleet.http.post(
             fleet.url("gateway") + "/bookings",
             json=body,
-            headers={"Idempotency-Key": uuid.uuid4().hex},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex},
             timeout=30,
         )
         assert response.status_code == 202, response.text

@@ -7,6 +7,7 @@ never see each other's documents or messages.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -21,13 +22,32 @@ from localdev.emulators import Emulators, wipe_firestore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = REPO_ROOT / "functions"
-TOPICS = ("bookings", "payments", "notifications", "inbound", "ticks")
+
+
+@functools.cache
+def topics() -> tuple[str, ...]:
+    """Every topic of the catalogue: each gets a tap, whichever agent is tested."""
+    from infra.catalogue import load_catalogue
+
+    return tuple(load_catalogue(FUNCTIONS).topics)
+
+
+BOOKING_API_KEY = "sbk_test_booking_api_key_0000000000000001"
+SERVICES = "Tuning,Fitting,haircut"
 SECRETS = {
     "STRIPE_API_KEY": "sk_test_sandboxsecretkey0001",
     "STRIPE_WEBHOOK_SECRET": "whsec_sandboxwebhooksecret0001",
     "TWILIO_AUTH_TOKEN": "twilio-auth-token-sandbox-0001",
     "GOOGLE_CALENDAR_CREDENTIALS": json.dumps({"type": "service_account", "private_key": "x" * 40}),
+    "BOOKING_API_KEYS": json.dumps({"tests": {"keys": [BOOKING_API_KEY], "per_minute": 600}}),
 }
+
+
+def api_headers(**extra: str) -> dict[str, str]:
+    """The booking API's credential (``Authorization: Bearer``) plus ``extra`` headers."""
+    return {"Authorization": f"Bearer {BOOKING_API_KEY}", **extra}
+
+
 _apps: dict[str, Any] = {}
 
 
@@ -86,6 +106,7 @@ class Harness:
             "TWILIO_FROM_NUMBER": "+15005550006",
             "CALENDAR_ID": "bookings@example.com",
             "LOG_LEVEL": "INFO",
+            "BOOKING_SERVICES": SERVICES,
             **SECRETS,
             **self.extra_env,
         }
@@ -121,7 +142,7 @@ class Harness:
     def create_topics(self) -> None:
         """Every topic and dead-letter topic, each with a pull 'tap' subscription."""
         publisher, subscriber = self._clients()
-        names = [*TOPICS, *(self.dead_letter_topic(t) for t in self.consumes)]
+        names = [*topics(), *(self.dead_letter_topic(t) for t in self.consumes)]
         for name in names:
             topic = f"projects/{self.project}/topics/{name}"
             tap = f"projects/{self.project}/subscriptions/{name}-tap"
@@ -163,7 +184,7 @@ class Harness:
             )
 
     def drain(self) -> None:
-        for topic in (*TOPICS, *(self.dead_letter_topic(t) for t in self.consumes)):
+        for topic in (*topics(), *(self.dead_letter_topic(t) for t in self.consumes)):
             self.pull(topic)
 
     def reset(self) -> None:

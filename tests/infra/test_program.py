@@ -11,13 +11,12 @@ import pulumi_gcp as gcp
 import pytest
 
 from infra.agent.plan import plan_fleet
-from infra.catalogue import load_catalogue
+from infra.catalogue import load_catalogue, naming
 from infra.offline.harness import Run, run_stack, run_under_mocks
 from infra.offline.mocks import Registration
 from tests.infra.secrets.test_store import config_sourced
 from tests.infra.test_settings import settings_for
 
-AGENTS = ["billing", "gateway", "ledger", "notifier", "reminders", "scheduler"]
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 TOPIC = "gcp:pubsub/topic:Topic"
 
@@ -36,13 +35,14 @@ def test_every_agent_has_identity_compute_and_subscriptions() -> None:
     accounts = {r.inputs["accountId"] for r in run.of_type("gcp:serviceaccount/account:Account")}
     functions = set(by_type(run, "gcp:cloudfunctionsv2/function:Function"))
     services = set(by_type(run, "gcp:cloudrunv2/service:Service"))
-    assert functions == {"billing", "ledger", "notifier", "reminders", "scheduler"}
-    assert services == {"gateway"}
-    for agent in AGENTS:
+    catalogue = load_catalogue()
+    agents = catalogue.agents.values()
+    assert functions == {a.name for a in agents if a.platform == "function"}
+    assert services == {a.name for a in agents if a.platform == "run"}
+    for agent in catalogue.agents:
         assert f"sb-{agent}" in accounts
     subscriptions = by_type(run, SUBSCRIPTION)
     topics = by_type(run, TOPIC)
-    catalogue = load_catalogue()
     for consumer in catalogue.consumers():
         push = subscriptions[consumer.subscription_id].inputs
         assert push["filter"] == consumer.effective_filter
@@ -206,7 +206,8 @@ def test_secrets_reach_agents_only_as_secret_env_vars() -> None:
     gateway = by_type(run, "gcp:cloudrunv2/service:Service")["gateway"]
     envs = gateway.inputs["template"]["containers"][0]["envs"]
     secret_envs = {e["name"] for e in envs if "valueSource" in e}
-    assert secret_envs == {"STRIPE_WEBHOOK_SECRET", "TWILIO_AUTH_TOKEN"}
+    declared = load_catalogue().agent("gateway").secrets
+    assert secret_envs == {naming.secret_env_var(secret) for secret in declared}
     assert all("value" not in e for e in envs if e["name"] in secret_envs)
 
 

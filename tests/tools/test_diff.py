@@ -117,6 +117,16 @@ def test_replace_on_changes_option_and_stack_mode() -> None:
     assert compare(base, head).warnings == []  # not a stateful type
 
 
+def test_an_image_build_is_replaced_when_its_archive_changes_not_its_identity() -> None:
+    rid = "pulumi-python:dynamic:Resource::gateway-build"
+    base = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "x"})]}
+    new_code = {"resources": [_resource(rid, {"content_hash": "b", "service_account": "x"})]}
+    new_identity = {"resources": [_resource(rid, {"content_hash": "a", "service_account": "y"})]}
+    assert compare(base, new_code).changes[0].kind == "replaced"
+    assert compare(base, new_code).warnings == []  # a new image is no data loss
+    assert compare(base, new_identity).changes[0].kind == "changed"
+
+
 def test_flatten() -> None:
     assert flatten({"a": {"b": [1, {"c": 2}]}, "e": {}, "f": []}) == {
         "a.b[0]": 1,
@@ -163,3 +173,29 @@ def test_git_archive_extracts_a_ref_read_only(tmp_path: Path) -> None:
     assert (tmp_path / "infra" / "program.py").is_file()
     with pytest.raises(sources.RefRenderError, match="no-such-ref"):
         sources._extract(REPO_ROOT, "no-such-ref", tmp_path / "x")
+
+
+def test_default_base_is_the_render_committed_at_head(tmp_path: Path) -> None:
+    """`make render` rewrites rendered/; `make diff` still shows the change against what
+    is committed, not "no changes"."""
+    import json
+    import subprocess
+
+    repo = tmp_path / "repo"
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    (repo / "rendered").mkdir(parents=True)
+    render = repo / "rendered" / "dev.json"
+    render.write_text(json.dumps({"resources": [{"urn": "committed"}]}))
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "render")
+    render.write_text(json.dumps({"resources": [{"urn": "re-rendered"}]}))
+    assert sources.committed_at(repo, "HEAD", "dev") == {"resources": [{"urn": "committed"}]}
+    assert sources.committed_at(repo, "HEAD", "prod") == {"resources": []}
+    outside = tmp_path / "outside"
+    (outside / "rendered").mkdir(parents=True)
+    (outside / "rendered" / "dev.json").write_text('{"resources": [{"urn": "file"}]}')
+    assert sources.committed_at(outside, "HEAD", "dev") == {"resources": [{"urn": "file"}]}

@@ -14,7 +14,7 @@ from tests.tools.conftest import fresh_render
 from tools.diff.compare import compare
 from tools.render.__main__ import COMMAND, main
 from tools.render.manifest import FORMAT, STACKS, manifest_json, render_manifest, short_urn
-from tools.render.normalise import SECRET, normalise
+from tools.render.normalise import SECRET, normalise, provider_marker, registration_inputs
 
 RENDERED = REPO_ROOT / "rendered"
 
@@ -136,3 +136,21 @@ def test_zip_digest_ignores_compression(tmp_path: Path) -> None:
     assert (tmp_path / "a.zip").read_bytes() != (tmp_path / "b.zip").read_bytes()
     assert a["sha256"] == b["sha256"]
     assert a["path"] == "a.zip"
+
+
+def test_a_dynamic_provider_becomes_a_marker_naming_its_class() -> None:
+    from pulumi.dynamic.dynamic import serialize_provider
+    from pulumi.runtime import rpc
+
+    from infra.build.provider import ImageBuildProvider
+
+    serialized = serialize_provider(ImageBuildProvider())
+    marker = "[dynamic provider infra.build.provider.ImageBuildProvider]"
+    assert provider_marker(serialized) == marker
+    assert provider_marker(rpc.wrap_rpc_secret(serialized)) == marker
+    assert provider_marker("not base64 at all") == "[dynamic provider]"
+    assert provider_marker("aGVsbG8=") == "[dynamic provider]"  # base64, not a pickle
+    inputs = {"__provider": serialized, "image_name": "x"}
+    dynamic = registration_inputs("pulumi-python:dynamic:Resource", inputs)
+    assert dynamic == {"__provider": marker, "image_name": "x"}
+    assert registration_inputs("gcp:storage/bucket:Bucket", inputs) is inputs

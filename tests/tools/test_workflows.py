@@ -102,3 +102,14 @@ def test_gcp_auth_is_keyless(name: str) -> None:
     text = (WORKFLOWS / name).read_text()
     assert "GOOGLE_APPLICATION_CREDENTIALS" not in text
     assert "credentials_json" not in text
+
+
+def test_pull_requests_audit_the_locked_set_and_every_agent() -> None:
+    audit = load("pull-request.yml")["jobs"]["dependency-audit"]
+    commands = " ".join(s.get("run", "") for s in steps(audit))
+    assert "pip-audit==" in commands  # pinned
+    assert "-r constraints.txt" in commands and "--disable-pip" in commands
+    assert "-r requirements.txt" in commands
+    assert "functions/*/agent.yaml" in commands and "functions/shared/requirements.txt" in commands
+    assert "--strict" in commands
+    assert "secrets." not in yaml.safe_dump(audit)

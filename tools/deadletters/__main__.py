@@ -15,6 +15,7 @@ from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from localdev.state import DEFAULT_STATE_DIR, STATE_FILE, NoPlatformError, read_state
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.deadletters.operations import DeadLetterOps
 from tools.deadletters.records import DeadLetter
 
@@ -44,6 +45,13 @@ def describe(letter: DeadLetter) -> str:
         f"{letter.event_type:22} attempts={letter.delivery_count:<3} age={age:8.0f}s "
         f"{letter.reason}"
     )
+
+
+HEADER = (
+    f"{'dead-letter subscription':42} {'message id':>12} {'event type':22} "
+    f"{'attempts':12} {'age':12} reason"
+)
+"""The column titles above :func:`describe`'s rows."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -92,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         consumers = ops.consumers(args.agent, args.subscription)
         if args.command == "list":
             letters = ops.peek(consumers)
+            if letters:
+                print(HEADER)
             for letter in letters:
                 print(describe(letter))
             print(f"{len(letters)} dead letter(s) in {len(consumers)} subscription(s)")

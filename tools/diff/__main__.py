@@ -7,9 +7,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.diff.compare import Diff, compare
 from tools.diff.report import markdown_report, text_report
-from tools.diff.sources import RefRenderError, committed, render_refs, working_tree
+from tools.diff.sources import (
+    RefRenderError,
+    committed,
+    committed_at,
+    render_refs,
+    working_tree,
+)
 from tools.render.manifest import STACKS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -18,11 +25,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.diff",
-        description="Diff offline renders: working tree vs committed manifests (default), "
+        description="Diff offline renders: a fresh render of the working tree vs the "
+        "manifests committed at HEAD (default; `make render` does not change that side), "
         "two git refs (--base/--head), or two stacks (--stacks).",
     )
     parser.add_argument("--stack", action="append", choices=STACKS, help="repeatable; default all")
-    parser.add_argument("--rendered", type=Path, default=REPO_ROOT / "rendered")
+    parser.add_argument(
+        "--rendered",
+        type=Path,
+        help="base side: the renders in this folder (default: rendered/ as committed at HEAD)",
+    )
     parser.add_argument("--base", help="git ref of the base side (e.g. origin/main)")
     parser.add_argument("--head", help="git ref of the head side (default: the working tree)")
     parser.add_argument("--stacks", nargs=2, metavar=("A", "B"), choices=STACKS)
@@ -59,9 +71,11 @@ def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
         (
             s,
             compare(
-                committed(s, args.rendered),
+                committed(s, args.rendered)
+                if args.rendered
+                else committed_at(REPO_ROOT, "HEAD", s),
                 working_tree(s, args.functions_root),
-                f"rendered/{s}.json",
+                f"{args.rendered}/{s}.json" if args.rendered else f"rendered/{s}.json at HEAD",
                 "working tree",
             ),
         )
@@ -69,6 +83,7 @@ def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
     ]
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:

@@ -7,6 +7,8 @@ registration may also declare ``replaceOnChanges``. Replacing one of the
 
 from __future__ import annotations
 
+from infra.build.spec import IMAGE_INPUTS
+
 SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 TOPIC = "gcp:pubsub/topic:Topic"
 BUCKET = "gcp:storage/bucket:Bucket"
@@ -34,6 +36,9 @@ IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
     "gcp:compute/network:Network": frozenset({"name", "project", "autoCreateSubnetworks"}),
     "gcp:compute/subnetwork:Subnetwork": frozenset({"name", "project", "network", "region"}),
     "gcp:logging/metric:Metric": frozenset({"name", "project"}),
+    # Python dynamic resources (the image build, infra/build): its provider answers
+    # "replace" for every input that shapes the image
+    "pulumi-python:dynamic:Resource": frozenset(IMAGE_INPUTS),
 }
 
 STATEFUL_ADVICE: dict[str, str] = {

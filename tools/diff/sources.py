@@ -31,6 +31,27 @@ def committed(stack: str, directory: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def committed_at(repo: Path, ref: str, stack: str) -> dict[str, Any]:
+    """``rendered/<stack>.json`` as committed at ``ref`` (``git show``): what a pull request
+    diffs against, whatever ``make render`` just rewrote in the working tree. Empty for a
+    stack not committed there; the working tree's file outside a git checkout."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), "show", f"{ref}:rendered/{stack}.json"],
+        check=False,
+        capture_output=True,
+    )
+    if result.returncode == 0:
+        return json.loads(result.stdout)
+    inside = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", ref],
+        check=False,
+        capture_output=True,
+    )
+    if inside.returncode == 0:
+        return {"resources": []}  # the ref exists; the stack was not rendered there
+    return committed(stack, repo / "rendered")
+
+
 def working_tree(stack: str, functions_root: Path | None = None) -> dict[str, Any]:
     """A fresh render; round-tripped through JSON so it compares like a committed one."""
     return json.loads(manifest_json(render_stack(stack, functions_root=functions_root)))
@@ -69,6 +90,8 @@ def render_refs(repo: Path, ref: str, stacks: list[str]) -> dict[str, dict[str, 
                 text=True,
             )
             if result.returncode != 0:
-                tail = "\n".join(result.stderr.strip().splitlines()[-3:])
+                # exit 2: an invalid catalogue at the ref, every problem listed; else the end
+                keep = 40 if result.returncode == 2 else 3
+                tail = "\n".join(result.stderr.strip().splitlines()[-keep:])
                 raise RefRenderError(f"rendering {stack} at {ref} failed:\n{tail}")
         return {stack: committed(stack, out) for stack in stacks}

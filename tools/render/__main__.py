@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.render.manifest import STACKS, manifest_json, render_stack
 
 DEFAULT_OUT = Path("rendered")
@@ -32,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stacks = STACKS if args.stack == "all" else (args.stack,)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.offline.mocks import Registration
-from tools.render.normalise import normalise
+from tools.render.normalise import normalise, registration_inputs
 
 FORMAT = "switchboard-render/1"
 STACKS = ("dev", "staging", "prod")
@@ -88,7 +88,7 @@ def render_manifest(
                     "ignoreChanges": sorted(r.ignore_changes),
                     "retainOnDelete": r.retain_on_delete,
                 },
-                "inputs": normalise(dict(r.inputs), root),
+                "inputs": normalise(registration_inputs(r.type, dict(r.inputs)), root),
             }
         )
     resources.sort(key=lambda resource: resource["id"])

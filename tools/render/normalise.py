@@ -4,13 +4,18 @@
 - secret values (rpc secret wrappers) become ``"[secret]"``;
 - assets and archives become their kind and a content hash (plus a repo-relative path),
   never an absolute path; a zip's hash covers its entries, not its compressed bytes;
-- any other string holding an absolute path under the repository is made repo-relative.
+- any other string holding an absolute path under the repository is made repo-relative;
+- a dynamic resource's serialized provider (``__provider``, a base64 pickle) becomes a
+  readable marker naming the provider class: ``[dynamic provider module.Class]``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import math
+import pickletools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,43 @@ from pulumi.runtime import rpc
 
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
+DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
+PROVIDER_KEY = "__provider"
+MAX_PROVIDER_BYTES = 1 << 20
+
+
+def registration_inputs(resource_type: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A registration's inputs with a dynamic resource's provider replaced by its marker."""
+    if not resource_type.startswith(DYNAMIC_TYPE_PREFIX) or PROVIDER_KEY not in inputs:
+        return inputs
+    return inputs | {PROVIDER_KEY: provider_marker(inputs[PROVIDER_KEY])}
+
+
+def provider_marker(serialized: Any) -> str:
+    """``[dynamic provider infra.build.provider.ImageBuildProvider]``: the class the pickle
+    names first, read from its opcodes (never unpickled, so no code runs)."""
+    if rpc.is_rpc_secret(serialized):
+        serialized = rpc.unwrap_rpc_secret(serialized)
+    name = _pickled_class(serialized) if isinstance(serialized, str) else None
+    return f"[dynamic provider {name}]" if name else "[dynamic provider]"
+
+
+def _pickled_class(serialized: str) -> str | None:
+    if len(serialized) > MAX_PROVIDER_BYTES:
+        return None
+    try:
+        data = base64.b64decode(serialized, validate=True)
+        strings: list[str] = []
+        for opcode, arg, _ in pickletools.genops(data):
+            if opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                return f"{strings[-2]}.{strings[-1]}"
+            if opcode.name == "GLOBAL" and isinstance(arg, str):
+                return arg.replace(" ", ".")
+            if isinstance(arg, str):
+                strings.append(arg)
+    except (binascii.Error, ValueError):
+        return None
+    return None
 
 
 def normalise(value: Any, root: Path) -> Any:  # noqa: PLR0911 - one return per kind

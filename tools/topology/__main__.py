@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.topology.graph import build_graph
 from tools.topology.mermaid import to_mermaid
 from tools.topology.svg import to_svg
@@ -20,6 +21,7 @@ def outputs(functions_root: Path) -> dict[str, str]:
     return {"topology.mmd": to_mermaid(graph), "topology.svg": to_svg(graph)}
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.topology", description=__doc__)
     parser.add_argument("--out-dir", type=Path, default=REPO_ROOT / "docs")

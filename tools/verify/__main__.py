@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.verify.checks import Finding, Report
 from tools.verify.compute import ComputeReader, RestComputeReader, check_compute
 from tools.verify.pubsub import check_dead_letters, check_subscriptions, check_topics
@@ -46,6 +47,7 @@ def verify(
     return report
 
 
+@exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.verify", description=__doc__)
     parser.add_argument("--stack", help="read gcp:project and gcp:region from Pulumi.<stack>.yaml")

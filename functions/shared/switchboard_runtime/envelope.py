@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,11 @@ from switchboard_runtime.errors import PermanentError
 MAX_BODY_BYTES = 1024 * 1024  # data above this is refused as permanent (dead-lettered)
 MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # never read more than this (Pub/Sub's limit is 10 MB)
 TICK_TYPE = "tick"
+MAX_EVENT_ID_CHARS = 128
+# An event id is used verbatim as a Firestore document id (``processed_events``,
+# ``ledger``, ``notifications``), so it is bounded to what Firestore accepts unchanged and
+# cannot alias another id: no '/', no reserved ``__x__``, no '.'/'..', at most 128 chars.
+EVENT_ID_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_EVENT_ID_CHARS - 1}}}")
 
 
 class EnvelopeError(ValueError):
@@ -78,6 +84,7 @@ class Event:
             raise PermanentError("attribute 'type' is missing")
         if not self.event_id:
             raise PermanentError("attribute 'event_id' is missing")
+        check_event_id(self.event_id)
 
     def json_data(self) -> Any:
         """The data as JSON (empty data -> {}); PermanentError when it is not JSON."""
@@ -87,6 +94,18 @@ class Event:
             return json.loads(self.raw_data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PermanentError(f"data is not JSON: {exc}") from exc
+
+
+def check_event_id(event_id: str) -> str:
+    """``event_id`` unchanged, or PermanentError saying why it can never be processed."""
+    if EVENT_ID_PATTERN.fullmatch(event_id):
+        return event_id
+    if len(event_id) > MAX_EVENT_ID_CHARS:
+        raise PermanentError(f"event_id of {len(event_id)} chars is over {MAX_EVENT_ID_CHARS}")
+    raise PermanentError(
+        f"event_id {event_id[:40]!r} is not 1-{MAX_EVENT_ID_CHARS} of [A-Za-z0-9._:-] "
+        "starting with a letter or digit"
+    )
 
 
 def parse_envelope(body: bytes) -> Event:

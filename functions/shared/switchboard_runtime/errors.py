@@ -5,6 +5,8 @@
 - third-party HTTP 4xx other than 429 (stripe, twilio, googleapiclient, requests) -> permanent;
 - 429, 5xx, timeouts, connection errors, Firestore/gRPC contention (Aborted,
   DeadlineExceeded, ServiceUnavailable, ...) -> transient;
+- Google Cloud InvalidArgument / OutOfRange / BadRequest (a document id, value or size
+  derived from the event that Firestore refuses) -> permanent;
 - anything unknown -> transient: a bug retried and then dead-lettered by Pub/Sub's own
   policy is safer than an event silently acked.
 
@@ -48,6 +50,12 @@ TRANSIENT_GRPC = frozenset(
         "RetryError",
     }
 )
+
+
+PERMANENT_GRPC = frozenset({"InvalidArgument", "OutOfRange", "BadRequest"})
+"""Google Cloud refusing the request itself (an id, a value or a document size derived
+from the event): the same message is refused every time, so retrying only delays the
+dead letter and loses its reason."""
 
 
 def _from_status(status: int | None, what: str, exc: BaseException) -> SwitchboardError | None:
@@ -109,7 +117,9 @@ def _google_api_core(exc: BaseException) -> SwitchboardError | None:
         return None
     if type(exc).__name__ in TRANSIENT_GRPC:
         return TransientError(f"google cloud: {_short(exc)}")
-    # Other Google Cloud errors (permission, not found, invalid argument) are mostly
+    if type(exc).__name__ in PERMANENT_GRPC:
+        return PermanentError(f"google cloud refused the data: {_short(exc)}")
+    # Other Google Cloud errors (permission denied, not found, ...) are mostly
     # configuration faults of our own: retry them until fixed, then Pub/Sub dead-letters.
     return TransientError(f"google cloud: {_short(exc)}")
 

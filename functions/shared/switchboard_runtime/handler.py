@@ -19,7 +19,7 @@ Responses (Pub/Sub acks 2xx, retries anything else):
 | case | status | outcome |
 |---|---|---|
 | processed | 200 | ``processed`` (or what the handler returned) |
-| already done or dead-lettered | 200 | ``duplicate`` |
+| already done, or dead-lettered after being claimed | 200 | ``duplicate`` |
 | permanent failure, dead-lettered | 200 | ``dead_lettered`` |
 | permanent failure, dead-letter publish failed | 500 | ``dead_letter_failed`` |
 | transient failure (claim released) | 503 | ``retry`` |
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 Response = tuple[str, int, dict[str, str]]
 Route = Callable[["Context"], "str | None"]
 MAX_ATTRIBUTE_BYTES = 1000
+MAX_LOGGED_ID_CHARS = 200  # the sender's ids are bounded only after they are logged
 
 REDRIVE_ATTRIBUTE = "redrive_target"
 """Set by tools/deadletters on a redriven copy: a failed event may then run again."""
@@ -114,13 +115,25 @@ class Context:
 
 
 class Agent:
-    """One agent: its name, the secrets to redact, and a route per event type."""
+    """One agent: its name, the secrets to redact, and a route per event type.
 
-    def __init__(self, name: str, *, secrets: Sequence[str] = ()) -> None:
+    Construction starts the instance's background warm-up (``warmup.py``): the runtime's
+    SDKs and clients, then ``preload`` (the agent's own, e.g. its third-party client).
+    """
+
+    def __init__(
+        self, name: str, *, secrets: Sequence[str] = (), preload: Sequence[Callable[[], Any]] = ()
+    ) -> None:
+        import sys
+
+        from switchboard_runtime import warmup
+
         self.name = name
         self.secrets = tuple(secrets)
         self.routes: dict[str, Route] = {}
         slog.configure(self.secrets)
+        caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
+        self.warmup = warmup.start(preload, after_import=caller)
 
     def on(self, *event_types: str) -> Callable[[Route], Route]:
         def register(route: Route) -> Route:
@@ -157,9 +170,9 @@ class Agent:
         except EnvelopeError as exc:
             return "malformed", 400, str(exc)
         slog.bind(
-            event_id=event.event_id,
-            type=event.type,
-            correlation_id=event.correlation_id,
+            event_id=event.event_id[:MAX_LOGGED_ID_CHARS],
+            type=event.type[:MAX_LOGGED_ID_CHARS],
+            correlation_id=event.correlation_id[:MAX_LOGGED_ID_CHARS],
             subscription=event.subscription,
             delivery_attempt=event.delivery_attempt,
         )
@@ -188,7 +201,11 @@ class Agent:
         try:
             result = claim.acquire()
         except Exception as exc:
-            slog.get_logger().warning(f"claim failed: {classify(exc).reason}")
+            verdict = classify(exc)
+            if isinstance(verdict, PermanentError):
+                # Firestore refused this event's data (InvalidArgument): it never will take it.
+                return self._dead_letter(event, f"claim refused: {verdict.reason}", None)
+            slog.get_logger().warning(f"claim failed: {verdict.reason}")
             return "retry", 503, "claim failed"
         if result is ClaimResult.DUPLICATE:
             return "duplicate", 200, "already processed"
@@ -223,7 +240,6 @@ class Agent:
 
     def _dead_letter(self, event: Event, reason: str, claim: Any) -> tuple[str, int, str]:
         """Publish the original message, with the reason, to its dead-letter topic."""
-        from switchboard_runtime.idempotency import Claim
         from switchboard_runtime.publisher import (
             ConfigurationError,
             dead_letter_topics,
@@ -249,8 +265,10 @@ class Agent:
             if claim is not None:
                 _quietly(claim.release)
             return "dead_letter_failed", 500, "could not dead-letter; retry"
-        if event.event_id:
-            claim = claim or Claim(self.name, event.event_id, event.type)
+        if claim is not None:
+            # Only our own live claim becomes ``failed``. A message refused before it was
+            # claimed records nothing: its event_id is unverified, so it must neither undo
+            # a ``done`` event nor make a later valid copy a duplicate.
             _quietly(lambda: claim.fail(reason))
         slog.get_logger().warning(f"dead-lettered: {reason}")
         return "dead_lettered", 200, reason

@@ -12,12 +12,25 @@ Collection ``processed_events``, document id ``<agent>:<event_id>``:
 | ``outcome`` / ``failure_reason`` | set on completion |
 | ``expires_at`` | the TTL policy's field: the document is deleted after it |
 
+The event id is used verbatim (``envelope.check_event_id`` bounds it to 128 chars of
+``[A-Za-z0-9._:-]`` starting with a letter or digit), so two ids never share a document
+and Firestore never rejects one; agent names contain no ``:``, so ``<agent>:<event_id>``
+is injective.
+
 A claim is made with ``create()``, which fails with AlreadyExists when another delivery
 made it first: that is the concurrency guard. A ``done``/``failed`` event is acked with no
 side effect. A ``claimed`` one whose lease ran out (its holder crashed or timed out) is
 taken over in a transaction; the handler then runs again and relies on the third party's
 own idempotency (Stripe keys, Calendar event ids, the notifier's SID record) for side
 effects that happened before the crash.
+
+States only move forward: ``claimed -> done`` and ``claimed -> failed``, in transactions.
+``done`` is final: nothing (a later malformed copy, a failure of a slower holder, a
+redrive) ever changes it. ``fail()`` only moves the caller's own live claim (same token)
+to ``failed``; ``complete()`` moves any state but ``done`` to ``done`` (the handler's side
+effects did happen). A message that fails validation before it is claimed writes no
+claim at all: its ``event_id`` is the sender's word, so it must not mark the id failed and
+make a later valid copy a silent duplicate.
 
 A redriven message (``redrive_target`` attribute, see ``tools/deadletters``) may re-claim a
 ``failed`` event: an operator fixed the cause and sent it back on purpose. A ``done`` event
@@ -34,6 +47,7 @@ from typing import Any
 
 from switchboard_runtime import clients
 from switchboard_runtime.budget import timeout_seconds
+from switchboard_runtime.envelope import check_event_id
 
 COLLECTION = "processed_events"
 LEASE_MARGIN_SECONDS = 30.0
@@ -57,8 +71,8 @@ def now() -> dt.datetime:
 
 
 def doc_id(agent: str, event_id: str) -> str:
-    # Firestore ids may not contain '/'; event ids are ours, but stay safe.
-    return f"{agent}:{event_id}".replace("/", "_")
+    """``<agent>:<event_id>``; PermanentError for an id Firestore would reject or alias."""
+    return f"{agent}:{check_event_id(event_id)}"
 
 
 @dataclass
@@ -149,28 +163,63 @@ class Claim:
 
         return take(client.transaction(max_attempts=3))
 
-    def complete(self, outcome: str = "processed") -> None:
-        self.reference.set(
-            {"state": "done", "outcome": outcome, "completed_at": now(), "token": self.token},
-            merge=True,
-        )
+    def complete(self, outcome: str = "processed") -> bool:
+        """Mark the event ``done`` (unless it already is); True when this call did it."""
+        from google.cloud import firestore
 
-    def fail(self, reason: str) -> None:
-        """Mark the event done-with-failure (it has been dead-lettered)."""
-        moment = now()
-        self.reference.set(
-            {
+        reference = self.reference
+
+        @firestore.transactional
+        def finish(transaction: Any) -> bool:
+            snapshot = reference.get(transaction=transaction)
+            current = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            if current.get("state") == "done":
+                return False
+            moment = now()
+            fields = {
                 "agent": self.agent,
                 "event_id": self.event_id,
                 "type": self.event_type,
-                "state": "failed",
-                "outcome": "dead_lettered",
-                "failure_reason": reason[:1000],
+                "state": "done",
+                "outcome": outcome,
                 "completed_at": moment,
+                "token": self.token,
                 "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
-            },
-            merge=True,
-        )
+            }
+            transaction.set(reference, fields, merge=True)
+            return True
+
+        return finish(clients.firestore_client().transaction(max_attempts=5))
+
+    def fail(self, reason: str) -> bool:
+        """Mark our own live claim ``failed`` (it has been dead-lettered); True if it did.
+
+        A claim that is ``done``, or that another delivery has taken over, is left alone.
+        """
+        from google.cloud import firestore
+
+        reference = self.reference
+
+        @firestore.transactional
+        def mark(transaction: Any) -> bool:
+            snapshot = reference.get(transaction=transaction)
+            current = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            if current.get("state") != "claimed" or current.get("token") != self.token:
+                return False
+            moment = now()
+            transaction.update(
+                reference,
+                {
+                    "state": "failed",
+                    "outcome": "dead_lettered",
+                    "failure_reason": reason[:1000],
+                    "completed_at": moment,
+                    "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
+                },
+            )
+            return True
+
+        return mark(clients.firestore_client().transaction(max_attempts=5))
 
     def release(self) -> None:
         """Give the claim up (transient failure) so the next delivery may claim it."""
@@ -182,7 +231,8 @@ class Claim:
         @firestore.transactional
         def drop(transaction: Any) -> None:
             snapshot = reference.get(transaction=transaction)
-            if snapshot.exists and (snapshot.to_dict() or {}).get("token") == self.token:
+            current = (snapshot.to_dict() or {}) if snapshot.exists else {}
+            if current.get("state") == "claimed" and current.get("token") == self.token:
                 transaction.delete(reference)
 
         drop(client.transaction(max_attempts=3))

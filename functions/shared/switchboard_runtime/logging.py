@@ -9,7 +9,12 @@ so that no client library is imported on a cold start.
 
 Every value of the agent's secret environment variables (and, for JSON secrets such as a
 service-account key, each long string inside them) is replaced by ``[REDACTED]`` in
-every record, message, field and traceback.
+every record, message, field and traceback. Inside a JSON secret, the fields that are
+public configuration rather than secret material (``PUBLIC_CREDENTIAL_FIELDS``: the
+project id, the service account's email, token and certificate URLs ...) are not
+redacted: the project id is part of every line's trace link, and blanking it would break
+trace correlation. Everything else in it (private keys, key ids, client secrets, refresh
+tokens, and any field not on that list) is.
 """
 
 from __future__ import annotations
@@ -37,6 +42,30 @@ TRACE_KEY = "logging.googleapis.com/trace"
 SPAN_KEY = "logging.googleapis.com/spanId"
 SAMPLED_KEY = "logging.googleapis.com/trace_sampled"
 LOGGER_NAME = "switchboard"
+PUBLIC_CREDENTIAL_FIELDS = frozenset(
+    {
+        # Google service-account, authorized-user and external-account key files: the
+        # identifiers and endpoints that also appear in IAM policies, logs and config.
+        "type",
+        "project_id",
+        "quota_project_id",
+        "client_email",
+        "client_id",
+        "auth_uri",
+        "token_uri",
+        "token_url",
+        "token_info_url",
+        "auth_provider_x509_cert_url",
+        "client_x509_cert_url",
+        "universe_domain",
+        "audience",
+        "subject_token_type",
+        "service_account_impersonation_url",
+        "workforce_pool_user_project",
+    }
+)
+"""Fields of a JSON secret whose string values are identifiers, not secret material.
+An allow-list: a field not named here is redacted."""
 
 # Fields bound to the current request (trace, agent, event_id, ...), per thread/context.
 _request_fields: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -62,22 +91,25 @@ def _secret_values(environment: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
             document = json.loads(value)
         except (ValueError, TypeError):
             continue
-        for leaf in _string_leaves(document):
+        for leaf in _secret_leaves(document):
             if len(leaf) >= 16:
                 values.add(leaf)
                 values.add(json.dumps(leaf)[1:-1])
     return tuple(sorted(values, key=len, reverse=True))
 
 
-def _string_leaves(document: Any) -> Iterable[str]:
+def _secret_leaves(document: Any) -> Iterable[str]:
+    """Every string inside ``document`` except the values of public credential fields."""
     if isinstance(document, str):
         yield document
     elif isinstance(document, dict):
-        for value in document.values():
-            yield from _string_leaves(value)
+        for key, value in document.items():
+            if key in PUBLIC_CREDENTIAL_FIELDS and isinstance(value, str):
+                continue
+            yield from _secret_leaves(value)
     elif isinstance(document, list):
         for value in document:
-            yield from _string_leaves(value)
+            yield from _secret_leaves(value)
 
 
 def redact(text: str, secrets: list[str]) -> str:

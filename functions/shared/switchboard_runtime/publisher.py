@@ -64,7 +64,7 @@ def publish_raw(
     return str(future.result(timeout=timeout or PUBLISH_TIMEOUT_SECONDS))
 
 
-def publish_event(
+def event_message(
     topic: str,
     event_type: str,
     data: Any,
@@ -74,9 +74,9 @@ def publish_event(
     correlation_id: str,
     causation_id: str = "",
     extra_attributes: dict[str, str] | None = None,
-    timeout: float | None = None,
-) -> str:
-    """Validate ``data`` against ``event_type``'s schema and publish it to logical ``topic``."""
+) -> tuple[bytes, dict[str, str]]:
+    """The encoded data and the contract's attributes of one event, validated: ``data``
+    against ``event_type``'s schema, ``event_type`` against logical ``topic``."""
     from switchboard_runtime.events import spec_for, validate
 
     spec = spec_for(event_type)
@@ -92,5 +92,31 @@ def publish_event(
         "schema_version": str(spec.version),
         **(extra_attributes or {}),
     }
-    publish_raw(topic_id(topic), encode_data(model), attributes, timeout=timeout)
+    return encode_data(model), attributes
+
+
+def publish_event(
+    topic: str,
+    event_type: str,
+    data: Any,
+    *,
+    event_id: str,
+    source: str,
+    correlation_id: str,
+    causation_id: str = "",
+    extra_attributes: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> str:
+    """Validate ``data`` against ``event_type``'s schema and publish it to logical ``topic``."""
+    body, attributes = event_message(
+        topic,
+        event_type,
+        data,
+        event_id=event_id,
+        source=source,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        extra_attributes=extra_attributes,
+    )
+    publish_raw(topic_id(topic), body, attributes, timeout=timeout)
     return event_id

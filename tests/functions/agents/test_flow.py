@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.functions.harness import SECRETS, Harness, Message, agent_app, stripe_signature
+from tests.functions.harness import (
+    SECRETS,
+    Harness,
+    Message,
+    agent_app,
+    api_headers,
+    stripe_signature,
+)
 
 pytestmark = pytest.mark.emulator
 PROJECT = "demo-flow-tests"
@@ -100,7 +107,7 @@ def test_booking_to_payment_to_reminder(platform: Harness) -> None:
         "ends_at": (starts + dt.timedelta(hours=1)).isoformat(),
         "amount_minor": 1500,
     }
-    created = gateway.post("/bookings", json=booking)
+    created = gateway.post("/bookings", json=booking, headers=api_headers())
     assert created.status_code == 202, created.data
     booking_id = created.json["booking_id"]
     log = carry(platform)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
 import time
 from typing import Any
 
 import pytest
 
-from tests.functions.harness import SECRETS, Harness, agent_app, stripe_signature
+from tests.functions.harness import SECRETS, Harness, agent_app, api_headers, stripe_signature
 
 pytestmark = pytest.mark.emulator
 PROJECT = "demo-gateway-tests"
 PUBLIC = "https://gateway.example.com"
+STARTS = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).replace(
+    minute=0, second=0, microsecond=0
+)
+KEYED = api_headers(**{"Idempotency-Key": "k-1"})
 BOOKING = {
     "customer": {"name": "Alan", "phone": "+447700900006"},
     "service": "Tuning",
-    "starts_at": "2031-01-01T10:00:00+00:00",
-    "ends_at": "2031-01-01T11:00:00+00:00",
+    "starts_at": STARTS.isoformat(),
+    "ends_at": (STARTS + dt.timedelta(hours=1)).isoformat(),
     "amount_minor": 9900,
 }
 
@@ -30,13 +36,22 @@ def harness(emulators: Any, sandbox_server: Any) -> Harness:
         PROJECT,
         "gateway",
         publishes=("bookings", "payments", "inbound"),
-        extra_env={"GATEWAY_PUBLIC_URL": PUBLIC, "BOOKING_CURRENCY": "gbp"},
+        extra_env={"SWITCHBOARD_PUBLIC_URL": PUBLIC, "BOOKING_CURRENCY": "gbp"},
     )
 
 
 @pytest.fixture(autouse=True)
 def platform(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    forget_limits()
     return harness.activate(monkeypatch)
+
+
+def forget_limits() -> None:
+    """A fresh instance's limits: the gateway's in-memory buckets and key memory."""
+    bookings = sys.modules.get("gateway_bookings")
+    if bookings is not None:
+        bookings.limiter.clear()
+        bookings.remembered.clear()
 
 
 @pytest.fixture
@@ -68,7 +83,7 @@ def stripe_event(event_id: str = "evt_1NpaidX") -> bytes:
 
 
 def test_booking_request_is_published(platform: Harness, client: Any) -> None:
-    response = client.post("/bookings", json=BOOKING, headers={"Idempotency-Key": "k-1"})
+    response = client.post("/bookings", json=BOOKING, headers=KEYED)
     assert response.status_code == 202, response.data
     (message,) = platform.pull("bookings")
     assert message.attributes["type"] == "booking.requested"
@@ -76,7 +91,7 @@ def test_booking_request_is_published(platform: Harness, client: Any) -> None:
     assert message.attributes["causation_id"] == ""
     assert message.json()["booking_id"] == response.json["booking_id"]
     assert message.json()["currency"] == "gbp"
-    again = client.post("/bookings", json=BOOKING, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/bookings", json=BOOKING, headers=KEYED)
     assert again.json == response.json  # a retried request publishes the same event
 
 
@@ -84,11 +99,11 @@ def test_invalid_booking_gets_field_errors_and_publishes_nothing(
     platform: Harness, client: Any
 ) -> None:
     bad = {**BOOKING, "customer": {"name": "Alan", "phone": "07700"}, "amount_minor": 0}
-    response = client.post("/bookings", json=bad)
+    response = client.post("/bookings", json=bad, headers=api_headers())
     assert response.status_code == 400
     fields = {e["field"] for e in response.json["errors"]}
     assert {"customer.phone", "amount_minor"} <= fields
-    assert client.post("/bookings", data="not json").status_code == 400
+    assert client.post("/bookings", data="not json", headers=api_headers()).status_code == 400
     assert platform.pull("bookings") == []
 
 
@@ -185,7 +200,7 @@ def test_publish_failure_answers_503_so_the_caller_retries(
     platform: Harness, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SWITCHBOARD_TOPIC_BOOKINGS")
-    response = client.post("/bookings", json=BOOKING)
+    response = client.post("/bookings", json=BOOKING, headers=api_headers())
     assert response.status_code == 503
 
 

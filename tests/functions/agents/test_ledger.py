@@ -107,7 +107,7 @@ def test_cancellation_wins_and_payment_and_reminder_are_projected(platform: Harn
 
 def test_inbound_sms_is_recorded_without_a_booking(platform: Harness) -> None:
     sms = {
-        "message_sid": "SM1",
+        "message_sid": "SM" + "1" * 32,
         "from_number": "+447700900004",
         "to_number": "+15005550006",
         "body": "hello",

@@ -115,3 +115,27 @@ def test_data_may_be_absent() -> None:
     ).encode()
     assert parse_envelope(body).raw_data == b""
     assert base64.b64encode(b"") == b""
+
+
+@pytest.mark.parametrize(
+    ("event_id", "says"),
+    [
+        ("evt/a", "not 1-128"),
+        ("__x__", "not 1-128"),
+        ("..", "not 1-128"),
+        ("x" * 1500, "1500 chars is over 128"),
+        ("x" * 129, "129 chars is over 128"),
+    ],
+)
+def test_event_ids_firestore_would_reject_or_alias_are_permanent(event_id: str, says: str) -> None:
+    event = parse_envelope(encode_envelope(b"{}", {**ATTRS, "event_id": event_id}))
+    with pytest.raises(PermanentError, match=says) as raised:
+        event.require()
+    assert len(raised.value.reason) < 200
+
+
+@pytest.mark.parametrize(
+    "event_id", ["evt_a", "evt-a", "e1", "x" * 128, "6f0b8a52-3c1e-4d5e-9a4f-2b7d9c1e0f11"]
+)
+def test_event_ids_of_the_fleet_are_accepted(event_id: str) -> None:
+    parse_envelope(encode_envelope(b"{}", {**ATTRS, "event_id": event_id})).require()

@@ -84,3 +84,55 @@ def test_secret_values_never_appear(stream: io.StringIO, caplog: pytest.LogCaptu
     assert "key is" in caplog.text
     assert "sk_test_FAKE_redaction_probe_123" not in caplog.text
     assert "FAKEKEYMATERIAL123" not in caplog.text
+
+
+def test_json_secret_keeps_public_identifiers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduler's Calendar key carries the project id, which every line's trace link
+    names: redaction blanks the key material, not the project id or the account's email."""
+    project = "switchboard-prod-4711"
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
+    monkeypatch.setenv(
+        "GOOGLE_CALENDAR_CREDENTIALS",
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": project,
+                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+                "private_key": "FAKE-KEY-HEADER\nFAKEKEYMATERIAL123\nFAKE-KEY-FOOTER\n",
+                "client_email": f"calendar@{project}.iam.gserviceaccount.com",
+                "client_id": "123456789012345678901",
+                "token_uri": "https://oauth2.googleapis.com/token",
+                "unknown_field": "an-unlisted-long-value-is-redacted",
+            }
+        ),
+    )
+    buffer = io.StringIO()
+    logger = logging.getLogger(slog.LOGGER_NAME)
+    saved = list(logger.handlers)
+    try:
+        slog.configure(["GOOGLE_CALENDAR_CREDENTIALS"], stream=buffer)
+        trace = slog.trace_fields(
+            {"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/7;o=1"}, project
+        )
+        token = slog.bind(agent="scheduler", **trace)
+        slog.get_logger().warning(
+            "calendar call for %s as calendar@%s.iam.gserviceaccount.com: key %s id %s %s",
+            project,
+            project,
+            "FAKE-KEY-HEADER\nFAKEKEYMATERIAL123\nFAKE-KEY-FOOTER\n",
+            "0123456789abcdef0123456789abcdef01234567",
+            "an-unlisted-long-value-is-redacted",
+        )
+        slog.unbind(token)
+    finally:
+        logger.handlers[:] = saved
+    (line,) = lines(buffer)
+    assert line["logging.googleapis.com/trace"] == (
+        f"projects/{project}/traces/105445aa7843bc8bf206b12000100000"
+    )
+    assert f"calendar call for {project} as calendar@{project}.iam" in line["message"]
+    text = buffer.getvalue()
+    assert "FAKEKEYMATERIAL123" not in text
+    assert "0123456789abcdef0123456789abcdef01234567" not in text
+    assert "an-unlisted-long-value-is-redacted" not in text
+    assert text.count(slog.REDACTED) == 3

@@ -127,3 +127,38 @@ def test_environment_carries_topics_dead_letters_and_secret_names_not_values() -
     }
     assert plan.secret_env == {"STRIPE_API_KEY": "stripe-api-key"}
     assert "STRIPE_API_KEY" not in plan.env
+
+
+def test_firestore_access_follows_the_manifest() -> None:
+    """Least privilege: only agents that declare ``firestore: true`` get datastore.user."""
+    catalogue = load_catalogue()
+    plans = plan_fleet(catalogue, settings_for("prod"))
+    for name, plan in plans.items():
+        datastore = [g for g in plan.grants if g.role == "roles/datastore.user"]
+        wanted = catalogue.agent(name).firestore
+        assert len(datastore) == (1 if wanted else 0), name
+        assert ("SWITCHBOARD_FIRESTORE_DATABASE" in plan.env) is wanted, name
+    assert not catalogue.agent("gateway").firestore
+    assert all(
+        plan.consumers == () for name, plan in plans.items() if not catalogue.agent(name).firestore
+    )
+
+
+def test_a_public_agent_gets_its_url_from_the_stack_and_needs_one() -> None:
+    catalogue = load_catalogue()
+    public = [name for name, agent in catalogue.agents.items() if agent.is_public]
+    for name in catalogue.agents:
+        env = plan_agent(catalogue, settings_for("dev"), name).env
+        assert ("SWITCHBOARD_PUBLIC_URL" in env) == (name in public)
+    bare = settings_for("dev", **{"switchboard:agents": {}})
+    for name in public:
+        with pytest.raises(SettingsError, match=rf"switchboard:agents\.{name}\.publicUrl"):
+            plan_agent(catalogue, bare, name)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://gateway.example.com", "https://gateway.example.com/", "https://x", "ftp://a.b"]
+)
+def test_a_public_url_must_be_https_without_a_trailing_slash(url: str) -> None:
+    with pytest.raises(SettingsError, match="publicUrl"):
+        settings_for("dev", **{"switchboard:agents": {"gateway": {"publicUrl": url}}})

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infra.catalogue import load_catalogue
 from infra.firestore.schema import TTL_FIELDS
 from infra.offline.harness import Run, run_stack, stack_config
 from infra.offline.mocks import Registration
@@ -229,7 +230,7 @@ def test_agents_and_firestore_children_depend_on_the_database() -> None:
     workloads = run.of_type("gcp:cloudfunctionsv2/function:Function") + run.of_type(
         "gcp:cloudrunv2/service:Service"
     )
-    assert len(workloads) == 6
+    assert len(workloads) == len(load_catalogue().agents)
     for workload in workloads:
         assert urn in workload.dependencies, workload.name
     for token in (SCHEDULE, "gcp:firestore/field:Field", "gcp:firestore/index:Index"):

@@ -1,0 +1,1 @@
+"""``python -m tools.new_agent``: scaffold ``functions/<name>/`` (``make agent``)."""
