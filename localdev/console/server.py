@@ -45,7 +45,8 @@ MAX_STREAMS = 8
 STREAM_BACKLOG = 300
 STREAM_BATCH = 500
 HEARTBEAT_SECONDS = 15.0
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5
+STREAM_INTERVAL_SECONDS = 0.5
 MAX_ROWS = 1_000
 OUTCOMES = ("acked", "retry", "dead-lettered", "filtered out", "published", "duplicate injected")
 
@@ -351,6 +352,7 @@ class Handler(BaseHTTPRequestHandler):
                     last, first = (rows[-1]["seq"] if rows else last), False
                     self._event({"rows": rows, "counts": console.trace.counts()})
                     beat = time.monotonic()
+                    console.stopping.wait(STREAM_INTERVAL_SECONDS)  # at most 2 updates/s
                 elif time.monotonic() - beat > HEARTBEAT_SECONDS:
                     self.wfile.write(b": heartbeat\n\n")
                     self.wfile.flush()

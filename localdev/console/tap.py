@@ -24,6 +24,8 @@ from google.api_core import exceptions
 TAP_PREFIX = "console-tap-"
 MAX_MESSAGES = 5_000
 MAX_DATA_BYTES = 64 * 1024
+MAX_STORE_BYTES = 64 * 1024 * 1024
+"""All kept data together; the oldest messages go first past either bound."""
 PULL_BATCH = 100
 PULL_WAIT_SECONDS = 2.0
 TAP_RETENTION = "600s"
@@ -75,18 +77,26 @@ class TappedMessage:
 
 
 class MessageStore:
-    """The newest ``limit`` tapped messages; thread-safe."""
+    """The newest ``limit`` tapped messages, at most ``max_bytes`` of data; thread-safe."""
 
-    def __init__(self, limit: int = MAX_MESSAGES) -> None:
+    def __init__(self, limit: int = MAX_MESSAGES, max_bytes: int = MAX_STORE_BYTES) -> None:
         self._limit = limit
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
         self._messages: OrderedDict[tuple[str, str], TappedMessage] = OrderedDict()
 
     def add(self, message: TappedMessage) -> None:
         with self._lock:
+            previous = self._messages.pop((message.topic, message.message_id), None)
+            self._bytes -= len(previous.data) if previous else 0
             self._messages[(message.topic, message.message_id)] = message
-            while len(self._messages) > self._limit:
-                self._messages.popitem(last=False)
+            self._bytes += len(message.data)
+            while len(self._messages) > self._limit or (
+                self._bytes > self._max_bytes and len(self._messages) > 1
+            ):
+                _, oldest = self._messages.popitem(last=False)
+                self._bytes -= len(oldest.data)
 
     def all(self) -> list[TappedMessage]:
         with self._lock:

@@ -117,9 +117,13 @@ class TraceTail:
 
     def since(self, seq: int, limit: int) -> list[dict[str, Any]]:
         """Records after ``seq`` (oldest first), at most the newest ``limit`` of them."""
+        fresh = []
         with self._lock:
-            fresh = [r for r in self._records if r["seq"] > seq]
-        return fresh[-limit:]
+            for record in reversed(self._records):  # newest first: O(new records)
+                if record["seq"] <= seq or len(fresh) >= limit:
+                    break
+                fresh.append(record)
+        return fresh[::-1]
 
     def select(self, keep: Callable[[dict[str, Any]], bool], limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` records ``keep`` accepts, oldest first."""

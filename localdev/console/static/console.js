@@ -306,15 +306,15 @@ function askPurge(subscription) {
 
 // -- publish ------------------------------------------------------------------------------
 
-function example(schema, root) {
-  if (!schema) return {};
-  if (schema.$ref) return example(root.$defs[schema.$ref.split("/").pop()], root);
-  if (schema.anyOf) return example(schema.anyOf.find((s) => s.type !== "null") || schema.anyOf[0], root);
+function example(schema, root, depth = 0) {
+  if (!schema || depth > 8) return {};
+  if (schema.$ref) return example((root.$defs || {})[schema.$ref.split("/").pop()], root, depth + 1);
+  if (schema.anyOf) return example(schema.anyOf.find((s) => s.type !== "null") || schema.anyOf[0], root, depth + 1);
   if (schema.default !== undefined) return schema.default;
   if (schema.type === "object") {
     const out = {};
     for (const name of schema.required || Object.keys(schema.properties || {}))
-      out[name] = example(schema.properties[name], root);
+      out[name] = example((schema.properties || {})[name], root, depth + 1);
     return out;
   }
   if (schema.type === "integer" || schema.type === "number") return schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : (schema.minimum || 0);

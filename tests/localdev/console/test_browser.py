@@ -115,7 +115,8 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
         # 1. Topology, live: the booking scenario's deliveries change the counts.
         out = scenario(fleet, "booking")
         name = re.search(r"for '([^']+)'", out)
-        assert name, out
+        booking = re.search(r"202: (bk-[a-z0-9-]+)", out)
+        assert name and booking, out
         wait_count(page, "scheduler-on-bookings", "acked", before + 1)
         wait_count(page, "notifier-on-notifications", "acked", 2)
         label = page.locator(
@@ -144,6 +145,9 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
         sms = page.locator('#timeline li[data-kind="call"][data-service="twilio"]')
         assert sms.count() >= 2  # the payment link and the reminder
         assert any(f"Hi {name[1]}" in text for text in sms.all_text_contents())
+        documents = page.locator('#timeline li[data-kind="document"]').all_text_contents()
+        assert any(f"bookings/{booking[1]}" in text for text in documents)
+        assert any("processed_events/notifier:" in text for text in documents)
         types = page.locator("#story-events").inner_text()
         for event_type in ("booking.requested", "booking.confirmed", "payment.recorded"):
             assert event_type in types
@@ -238,6 +242,16 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
             '#timeline li[data-kind="dead-letter"], #story-events', timeout=WAIT_MS
         )
         assert "booking.confirmed" in page.locator("#story-events").inner_text()
+
+        # 6. Data: the claims with their states, and the booking's projection.
+        page.click('#tabs button[data-tab="data"]')
+        page.select_option("#collection", "processed_events")
+        page.wait_for_selector("#documents details summary >> text=done", timeout=WAIT_MS)
+        page.select_option("#collection", "bookings")
+        projection = page.locator(f'#documents details[data-path="bookings/{booking[1]}"]')
+        projection.wait_for(timeout=WAIT_MS)
+        assert "confirmed" in projection.inner_text()
+        assert page.locator('#calls details[data-service="twilio"]').count() >= 2
 
         # The README's screenshot: the live topology after all of that.
         page.click('#tabs button[data-tab="topology"]')

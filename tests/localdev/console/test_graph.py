@@ -35,6 +35,10 @@ def test_the_message_store_is_bounded_and_indexed() -> None:
     assert [m.message_id for m in store.all()] == ["m2", "m3", "m4"]
     assert [m.message_id for m in store.by_ids({"e3"})] == ["m3"]
     assert len(store.by_ids({"c"})) == 3
+    heavy = MessageStore(limit=100, max_bytes=25)
+    for number in range(4):
+        heavy.add(TappedMessage("t", f"m{number}", {}, b"x" * 10, 10, ""))
+    assert [m.message_id for m in heavy.all()] == ["m2", "m3"]  # 20 bytes kept, not 40
 
 
 def test_data_is_decoded_for_people() -> None:
