@@ -3,13 +3,15 @@
 Headless Chromium loads the console served by ``python -m localdev up``, watches the
 booking scenario's counts change, follows the booking's story to its SMS, dead-letters a
 poison message and redrives it to the scheduler only, publishes a booking from the form
-that a third-party failure dead-letters, redrives it and sees it processed. Saves the
-README's screenshot, docs/console.png.
+that a third-party failure dead-letters, redrives it and sees it processed. Takes the
+README's screenshot: into the test's temporary folder, or over docs/console.png with
+``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it was).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -256,4 +258,10 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
         # The README's screenshot: the live topology after all of that.
         page.click('#tabs button[data-tab="topology"]')
         page.wait_for_timeout(500)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        target = (
+            SCREENSHOT
+            if os.environ.get("SWITCHBOARD_UPDATE_SCREENSHOT") == "1"
+            else (Path(fleet["root"]) / "console.png")
+        )
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 10_000
