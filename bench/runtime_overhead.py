@@ -14,7 +14,11 @@ same Firestore emulator, called through the same Flask test client, one message 
   calls a third party gets): claim with ``create()``, run, complete (one conditional
   batch), with nothing in between.
 
-    .venv/bin/python -m bench.runtime_overhead [--messages 300] [--rounds 3]
+    .venv/bin/python -m bench.runtime_overhead [--messages 300] [--rounds 3] [--warmup 200]
+
+Every route first handles ``--warmup`` messages (the emulator's JVM warms up over the
+first few hundred writes), then each round measures every route, in an order that
+rotates from round to round.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 from bench.common import REPO_ROOT, machine, table
 
 PROJECT = "bench-runtime"
+PATHS = ["/bare", "/runtime", "/noop", "/external"]
 DATA = {"booking_id": "bk-bench-0001", "reason": "bench"}
 
 
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=200, help="messages per route first")
     args = parser.parse_args(argv)
     from localdev.emulators import running_emulators
 
@@ -123,16 +129,15 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         client = build_app().test_client()
-        rate(client, "/bare", 20, "warm-bare")
-        rate(client, "/runtime", 20, "warm-runtime")
-        rate(client, "/noop", 20, "warm-noop")
-        rate(client, "/external", 20, "warm-external")
-        bare, runtime, noop, external = [], [], [], []
-        for round_index in range(args.rounds):  # interleaved, so drift hits all alike
-            bare.append(rate(client, "/bare", args.messages, f"bare-{round_index}"))
-            runtime.append(rate(client, "/runtime", args.messages, f"rt-{round_index}"))
-            noop.append(rate(client, "/noop", args.messages, f"noop-{round_index}"))
-            external.append(rate(client, "/external", args.messages, f"ext-{round_index}"))
+        for path in PATHS:  # warm the emulator's JIT and every client before measuring
+            rate(client, path, args.warmup, f"warm{path.replace('/', '-')}")
+        rates: dict[str, list[float]] = {path: [] for path in PATHS}
+        for round_index in range(args.rounds):  # interleaved, so drift hits all alike,
+            shift = round_index % len(PATHS)  # and the order rotates: none always first
+            for path in PATHS[shift:] + PATHS[:shift]:
+                prefix = f"{path.strip('/')}-{round_index}"
+                rates[path].append(rate(client, path, args.messages, prefix))
+    bare, runtime, noop, external = (rates[path] for path in PATHS)
     bare_rate, runtime_rate = statistics.median(bare), statistics.median(runtime)
     noop_rate, external_rate = statistics.median(noop), statistics.median(external)
     print(f"machine: {machine()}")
