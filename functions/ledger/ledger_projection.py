@@ -13,7 +13,10 @@ billing (customer_phone), operators.
 Events may arrive in any order (e.g. confirmed before requested): the status only moves
 forward by rank (requested < confirmed = rejected < cancelled), descriptive fields are
 filled from whichever event carries them, and each event is applied once
-(``applied_events``), all in one transaction.
+(``applied_events``). The change is staged (``stage``) and committed by the runtime with
+the event's claim, on condition that the booking is unchanged since it was read: a
+concurrent event for the same booking makes the runtime re-run the handler on a fresh
+read, never overwrite the other's change.
 """
 
 from __future__ import annotations
@@ -74,24 +77,21 @@ def _time(value: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def apply(client: Any, booking_id: str, event_id: str, event_type: str, data: dict) -> bool:
-    """Apply one event to the projection in a transaction; False if it was applied before."""
-    from google.cloud import firestore
-
+def stage(
+    writes: Any, client: Any, booking_id: str, *, event_id: str, event_type: str, data: dict
+) -> bool:
+    """Stage this event's change to the projection on ``writes`` (the runtime commits it
+    with the claim, on condition that the booking is unchanged since read here); False
+    if the event was applied before."""
     reference = client.collection(COLLECTION).document(booking_id)
-
-    @firestore.transactional
-    def update(transaction: Any) -> bool:
-        snapshot = reference.get(transaction=transaction)
-        current = (snapshot.to_dict() or {}) if snapshot.exists else {}
-        applied = list(current.get("applied_events", []))
-        if event_id in applied:
-            return False
-        fields = changes(event_type, data, current)
-        fields["booking_id"] = booking_id
-        fields["applied_events"] = [*applied, event_id][-MAX_APPLIED:]
-        fields["updated_at"] = dt.datetime.now(dt.UTC)
-        transaction.set(reference, fields, merge=True)
-        return True
-
-    return update(client.transaction(max_attempts=5))
+    snapshot = writes.read(reference)
+    current = (snapshot.to_dict() or {}) if snapshot.exists else {}
+    applied = list(current.get("applied_events", []))
+    if event_id in applied:
+        return False
+    fields = changes(event_type, data, current)
+    fields["booking_id"] = booking_id
+    fields["applied_events"] = [*applied, event_id][-MAX_APPLIED:]
+    fields["updated_at"] = dt.datetime.now(dt.UTC)
+    writes.merge(reference, fields, since=snapshot)
+    return True

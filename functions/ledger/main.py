@@ -6,8 +6,13 @@ Firestore collections (written here):
 
 - ``ledger/{event_id}``: ``type``, ``source``, ``correlation_id``, ``causation_id``,
   ``booking_id``, ``data`` (the event's JSON data), ``published_at``, ``recorded_at``,
-  ``subscription``, ``message_id``. Created with ``create()``: a duplicate is a no-op.
+  ``subscription``, ``message_id``.
 - ``bookings/{booking_id}``: the projection; fields in ``ledger_projection``.
+
+A Firestore-only route (``effects="firestore"``): both writes are staged on
+``ctx.writes`` and committed by the runtime in one batch with the event's claim, so a
+redelivery or a concurrent copy never applies them twice, and a crash before that commit
+leaves nothing written.
 """
 
 from __future__ import annotations
@@ -34,10 +39,8 @@ DOMAIN_TYPES = (
 agent = Agent("ledger")
 
 
-@agent.on(*DOMAIN_TYPES)
+@agent.on(*DOMAIN_TYPES, effects="firestore")
 def record(ctx: Context) -> str:
-    from google.api_core.exceptions import AlreadyExists
-
     event = ctx.event
     data = ctx.data.model_dump(mode="json")
     booking_id = data.get("booking_id")
@@ -54,19 +57,20 @@ def record(ctx: Context) -> str:
         "message_id": event.message_id,
     }
     db = ctx.firestore()
-    outcome = "recorded"
-
-    def append() -> None:
-        nonlocal outcome
-        try:
-            db.collection("ledger").document(event.event_id).create(entry)
-        except AlreadyExists:
-            outcome = "already_recorded"
-
-    ctx.retry(append)
+    # Staged, not written: the runtime commits both with the event's claim, once.
+    ctx.writes.set(db.collection("ledger").document(event.event_id), entry)
     if booking_id:
-        ctx.retry(lambda: ledger_projection.apply(db, booking_id, event.event_id, event.type, data))
-    return outcome
+        ctx.retry(
+            lambda: ledger_projection.stage(
+                ctx.writes,
+                db,
+                booking_id,
+                event_id=event.event_id,
+                event_type=event.type,
+                data=data,
+            )
+        )
+    return "recorded"
 
 
 @functions_framework.http

@@ -13,8 +13,10 @@ Firestore collection ``reminders/{booking_id}`` (written here): ``state``
 ``notification_event_id``, ``expires_at``. The claim is a ``create()``, so two ticks
 never both remind. A ``claimed`` (not ``requested``) claim is finished by a redelivery of
 the same tick, skipped by another tick while younger than the runtime's lease, and taken
-over once older (its tick died). The notification's event id is derived from the booking
-id alone, so any republishing repeats the same event and the notifier texts once.
+over once older (its tick died). The ``requested`` marks are staged on ``ctx.writes`` and
+ride with the tick's completion in one commit. The notification's event id is derived
+from the booking id alone, so any republishing repeats the same event and the notifier
+texts once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import functions_framework
 from switchboard_runtime import Agent, Context
+from switchboard_runtime.writes import MAX_WRITES
 
 COLLECTION = "reminders"
 BOOKINGS = "bookings"
@@ -114,7 +117,11 @@ def _remind(ctx: Context, booking_id: str, booking: dict[str, Any]) -> bool:
     ctx.publish(
         "notifications", "notification.requested", note, purpose="reminder", event_id=event_id
     )
-    ctx.retry(lambda: reference.set({"state": "requested", "requested_at": now}, merge=True))
+    requested = {"state": "requested", "requested_at": now}
+    if len(ctx.writes) < MAX_WRITES:
+        ctx.writes.set(reference, requested, merge=True)  # rides with the tick's completion
+    else:
+        ctx.retry(lambda: reference.set(requested, merge=True))
     return True
 
 

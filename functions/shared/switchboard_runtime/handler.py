@@ -11,8 +11,20 @@ Usage in an agent's ``main.py``::
         ...
         ctx.publish("payments", "payment.link_created", {...}, purpose="payment-link")
 
+    @agent.on("booking.cancelled", effects="firestore")
+    def on_cancelled(ctx):          # Firestore writes only: staged, committed with the claim
+        ctx.writes.set(ctx.firestore().collection("x").document(...), {...})
+
     def handle(request):            # the functions-framework entry point
         return agent.handle(request)
+
+Two kinds of route (``docs/agent-contract.md``, "Exactly once"):
+
+- ``effects="external"`` (the default): claim (``create()``), run, complete. The handler's
+  staged ``ctx.writes`` ride with the completion.
+- ``effects="firestore"``: the handler's only side effects are its staged ``ctx.writes``;
+  no claim is written first, and the writes commit with the claim (created ``done``) in one
+  batch. A stale read re-runs the handler; it may not publish.
 
 Responses (Pub/Sub acks 2xx, retries anything else):
 
@@ -40,6 +52,7 @@ from switchboard_runtime import logging as slog
 from switchboard_runtime.budget import Budget
 from switchboard_runtime.envelope import EnvelopeError, Event, parse_envelope
 from switchboard_runtime.errors import PermanentError, TransientError, classify
+from switchboard_runtime.writes import MAX_RUNS, Writes
 
 if TYPE_CHECKING:
     from flask import Request
@@ -52,6 +65,11 @@ MAX_LOGGED_ID_CHARS = 200  # the sender's ids are bounded only after they are lo
 
 REDRIVE_ATTRIBUTE = "redrive_target"
 """Set by tools/deadletters on a redriven copy: a failed event may then run again."""
+EFFECTS = ("external", "firestore")
+
+
+class FirestoreOnlyRouteError(RuntimeError):
+    """A Firestore-only route tried an external effect (a publish): a bug in the agent."""
 
 
 @dataclass
@@ -65,6 +83,9 @@ class Context:
     attempt: int = 1
     taken_over: bool = False
     published: list[str] = field(default_factory=list)
+    writes: Writes = field(default_factory=Writes)
+    """Firestore writes committed with the claim's final state (``writes.py``)."""
+    firestore_only: bool = False
 
     @property
     def log(self) -> Any:
@@ -86,6 +107,10 @@ class Context:
         """
         from switchboard_runtime.publisher import publish_event
 
+        if self.firestore_only:
+            raise FirestoreOnlyRouteError(
+                f"a route with effects='firestore' cannot publish {event_type!r}"
+            )
         event_id = event_id or self.derive_id(purpose)
         self.retry(
             lambda: publish_event(
@@ -131,14 +156,24 @@ class Agent:
         self.name = name
         self.secrets = tuple(secrets)
         self.routes: dict[str, Route] = {}
+        self.firestore_only: set[str] = set()
         slog.configure(self.secrets)
         caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
         self.warmup = warmup.start(preload, after_import=caller)
 
-    def on(self, *event_types: str) -> Callable[[Route], Route]:
+    def on(self, *event_types: str, effects: str = "external") -> Callable[[Route], Route]:
+        """Route ``event_types`` to the decorated handler. ``effects="firestore"``: its
+        only side effects are its staged ``ctx.writes`` (committed with the claim)."""
+        if effects not in EFFECTS:
+            raise ValueError(f"effects must be one of {EFFECTS}, not {effects!r}")
+
         def register(route: Route) -> Route:
             for event_type in event_types:
                 self.routes[event_type] = route
+                if effects == "firestore":
+                    self.firestore_only.add(event_type)
+                else:
+                    self.firestore_only.discard(event_type)
             return route
 
         return register
@@ -198,6 +233,8 @@ class Agent:
 
         redriven = bool(event.attributes.get(REDRIVE_ATTRIBUTE))
         claim = Claim(self.name, event.event_id, event.type, redrive=redriven)
+        if event.type in self.firestore_only:
+            return self._run_firestore_only(event, data, budget, claim)
         try:
             result = claim.acquire()
         except Exception as exc:
@@ -230,7 +267,7 @@ class Agent:
             _quietly(claim.release)
             return "retry", 503, verdict.reason
         try:
-            claim.complete(outcome)
+            claim.complete(outcome, context.writes)
         except Exception as exc:
             # Side effects are done; a redelivery re-runs after the lease and relies on
             # the third parties' idempotency and our own records.
@@ -238,7 +275,46 @@ class Agent:
             return "retry", 503, "completion failed"
         return outcome, 200, ""
 
-    def _dead_letter(self, event: Event, reason: str, claim: Any) -> tuple[str, int, str]:
+    def _run_firestore_only(
+        self, event: Event, data: BaseModel, budget: Budget, claim: Any
+    ) -> tuple[str, int, str]:
+        """Run the handler, then commit its writes with the claim; again on a stale read."""
+        from switchboard_runtime.idempotency import ClaimResult
+
+        for run in range(1, MAX_RUNS + 1):
+            context = Context(self.name, event, data, budget, attempt=run, firestore_only=True)
+            try:
+                outcome = self.routes[event.type](context) or "processed"
+                result = claim.commit(outcome, context.writes)
+            except Exception as exc:
+                return self._firestore_only_failure(event, classify(exc), claim)
+            if result is ClaimResult.COMMITTED:
+                return outcome, 200, ""
+            if result is ClaimResult.DUPLICATE:
+                return "duplicate", 200, "already processed"
+            if result is ClaimResult.BUSY:
+                return "busy", 503, "another delivery is processing this event"
+            if budget.remaining() < 1.0:
+                break
+        return "retry", 503, "the handler's reads kept going stale"
+
+    def _firestore_only_failure(
+        self, event: Event, verdict: PermanentError | TransientError, claim: Any
+    ) -> tuple[str, int, str]:
+        """Nothing was written: retry a transient failure; dead-letter a permanent one
+        unless the event is already done or failed (a copy: acked as a duplicate)."""
+        reason = verdict.reason
+        if not isinstance(verdict, PermanentError):
+            slog.get_logger().warning(f"transient failure: {reason}", exc_info=True)
+            return "retry", 503, reason
+        if _quietly(claim.finished):
+            return "duplicate", 200, "already processed"
+        slog.get_logger().warning(f"permanent failure: {reason}")
+        return self._dead_letter(event, reason, claim, firestore_only=True)
+
+    def _dead_letter(
+        self, event: Event, reason: str, claim: Any, *, firestore_only: bool = False
+    ) -> tuple[str, int, str]:
         """Publish the original message, with the reason, to its dead-letter topic."""
         from switchboard_runtime.publisher import (
             ConfigurationError,
@@ -262,10 +338,13 @@ class Agent:
             publish_raw(topic, event.raw_data, attributes)
         except Exception as exc:
             slog.get_logger().error(f"dead-letter publish failed: {exc}")
-            if claim is not None:
+            if claim is not None and not firestore_only:
                 _quietly(claim.release)
             return "dead_letter_failed", 500, "could not dead-letter; retry"
-        if claim is not None:
+        if claim is not None and firestore_only:
+            # Nothing was claimed: record the failure so a redelivery is a duplicate.
+            _quietly(lambda: claim.record_failure(reason))
+        elif claim is not None:
             # Only our own live claim becomes ``failed``. A message refused before it was
             # claimed records nothing: its event_id is unverified, so it must neither undo
             # a ``done`` event nor make a later valid copy a duplicate.
@@ -287,11 +366,13 @@ def _clip(text: str) -> str:
     return encoded.decode("utf-8", "ignore")
 
 
-def _quietly(action: Callable[[], Any]) -> None:
+def _quietly(action: Callable[[], Any]) -> Any:
+    """``action()``, or None (logged) if it raised."""
     try:
-        action()
+        return action()
     except Exception as exc:
         slog.get_logger().warning(f"ignored: {classify(exc).reason}")
+        return None
 
 
 def _trace(request: Request) -> dict[str, Any]:

@@ -35,6 +35,19 @@ make a later valid copy a silent duplicate.
 A redriven message (``redrive_target`` attribute, see ``tools/deadletters``) may re-claim a
 ``failed`` event: an operator fixed the cause and sent it back on purpose. A ``done`` event
 stays done, so redriving something that did succeed still has no second side effect.
+
+Round trips. A route with external effects (Stripe, Twilio, Calendar, Pub/Sub) pays two:
+the ``create()`` of the claim, and ``complete()``, one batch that moves the claim to
+``done`` on condition that it is unchanged since our own write (``last_update_time``),
+together with the handler's staged bookkeeping writes (``writes.py``). The state is read
+only on the error paths: after a failed ``create()`` (duplicate, busy or takeover) and when
+that condition fails (taken over: then a transaction decides, as before).
+
+A Firestore-only route (``effects="firestore"``) writes no claim before it runs: its staged
+writes and the claim, created ``done``, are one batch (``commit()``), so a new event costs
+one commit. A concurrent or later copy fails that batch on the claim's ``create()``
+precondition and is answered from the claim it then reads (``duplicate``); no lease is
+needed, since nothing is applied until the commit, and a crash before it leaves nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +61,7 @@ from typing import Any
 from switchboard_runtime import clients
 from switchboard_runtime.budget import timeout_seconds
 from switchboard_runtime.envelope import check_event_id
+from switchboard_runtime.writes import Writes
 
 COLLECTION = "processed_events"
 LEASE_MARGIN_SECONDS = 30.0
@@ -59,6 +73,8 @@ class ClaimResult(enum.Enum):
     TAKEN_OVER = "taken_over"  # ours, after a lease expired: run the handler again
     DUPLICATE = "duplicate"  # already done or failed: ack, no side effect
     BUSY = "busy"  # another delivery holds a live lease: retry later
+    COMMITTED = "committed"  # a Firestore-only event: its writes and claim are committed
+    STALE = "stale"  # a Firestore-only commit failed a precondition: run the handler again
 
 
 def lease_seconds() -> float:
@@ -85,6 +101,10 @@ class Claim:
     attempts: int = 1
     redrive: bool = False
     """True for a redriven delivery: a ``failed`` claim may be taken again."""
+    updated: Any = None
+    """The claim's ``update_time`` after our own write of it: ``complete()``'s condition."""
+    since: Any = None
+    """Firestore-only: the claim's snapshot a re-run's commit must find unchanged."""
 
     def _finished(self, current: dict[str, Any]) -> bool:
         state = current.get("state")
@@ -105,7 +125,8 @@ class Claim:
         self.token = secrets.token_hex(8)
         moment = now()
         try:
-            self.reference.create(self._claimed_fields(moment, attempts=1))
+            written = self.reference.create(self._claimed_fields(moment, attempts=1))
+            self.updated = written.update_time
             self.result = ClaimResult.CLAIMED
             return self.result
         except AlreadyExists:
@@ -163,11 +184,43 @@ class Claim:
 
         return take(client.transaction(max_attempts=3))
 
-    def complete(self, outcome: str = "processed") -> bool:
-        """Mark the event ``done`` (unless it already is); True when this call did it."""
+    def _done_fields(self, outcome: str) -> dict[str, Any]:
+        moment = now()
+        return {
+            "agent": self.agent,
+            "event_id": self.event_id,
+            "type": self.event_type,
+            "state": "done",
+            "outcome": outcome,
+            "completed_at": moment,
+            "token": self.token,
+            "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
+        }
+
+    def complete(self, outcome: str = "processed", writes: Writes | None = None) -> bool:
+        """Mark the event ``done`` (unless it already is), with the handler's staged
+        ``writes`` in the same commit; True when this call did it.
+
+        One batch when our claim is as we wrote it; a transaction otherwise (taken over,
+        or no write of ours to compare with), which applies ``writes`` only if it moves
+        the claim to ``done``.
+        """
+        from google.api_core.exceptions import FailedPrecondition, NotFound
         from google.cloud import firestore
 
+        client = clients.firestore_client()
         reference = self.reference
+        if self.updated is not None:
+            batch = client.batch()
+            option = client.write_option(last_update_time=self.updated)
+            batch.update(reference, self._done_fields(outcome), option=option)
+            if writes is not None:
+                writes.apply(batch)
+            try:
+                batch.commit()
+                return True
+            except (FailedPrecondition, NotFound):
+                pass  # the claim changed since we wrote it: decide in a transaction
 
         @firestore.transactional
         def finish(transaction: Any) -> bool:
@@ -175,21 +228,87 @@ class Claim:
             current = (snapshot.to_dict() or {}) if snapshot.exists else {}
             if current.get("state") == "done":
                 return False
-            moment = now()
-            fields = {
-                "agent": self.agent,
-                "event_id": self.event_id,
-                "type": self.event_type,
-                "state": "done",
-                "outcome": outcome,
-                "completed_at": moment,
-                "token": self.token,
-                "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
-            }
-            transaction.set(reference, fields, merge=True)
+            transaction.set(reference, self._done_fields(outcome), merge=True)
+            if writes is not None:
+                writes.apply(transaction)
             return True
 
-        return finish(clients.firestore_client().transaction(max_attempts=5))
+        return finish(client.transaction(max_attempts=5))
+
+    def commit(self, outcome: str, writes: Writes) -> ClaimResult:
+        """Firestore-only: the claim, ``done``, and ``writes`` in one batch.
+
+        The batch creates the claim (or, on a re-run, updates the claim snapshot
+        ``self.since`` on condition that it is unchanged). COMMITTED when it applied;
+        otherwise nothing applied and the claim, read now, says DUPLICATE (done, or
+        failed and not redriven), BUSY (held by a live lease of another delivery) or
+        STALE (run the handler again: a staged read went stale, or the claim may be
+        taken over, ``self.since`` updated).
+        """
+        from google.api_core.exceptions import AlreadyExists, Conflict, FailedPrecondition, NotFound
+
+        client = clients.firestore_client()
+        reference = self.reference
+        self.token = self.token or secrets.token_hex(8)
+        fields = self._done_fields(outcome)
+        batch = client.batch()
+        if self.since is None:
+            batch.create(reference, {**fields, "attempts": 1, "claimed_at": fields["completed_at"]})
+        else:
+            current = self.since.to_dict() or {}
+            self.attempts = int(current.get("attempts", 1)) + 1
+            option = client.write_option(last_update_time=self.since.update_time)
+            batch.update(reference, {**fields, "attempts": self.attempts}, option=option)
+        writes.apply(batch)
+        try:
+            batch.commit()
+            self.result = ClaimResult.COMMITTED
+            return self.result
+        except (AlreadyExists, Conflict, FailedPrecondition, NotFound):
+            pass
+        snapshot = reference.get()
+        current = (snapshot.to_dict() or {}) if snapshot.exists else {}
+        lease = current.get("lease_expires_at")
+        if snapshot.exists and self._finished(current):
+            self.result = ClaimResult.DUPLICATE
+        elif current.get("state") == "claimed" and lease is not None and lease > now():
+            self.result = ClaimResult.BUSY  # an external-effects holder of an older version
+        else:
+            self.since = snapshot if snapshot.exists else None
+            self.result = ClaimResult.STALE
+        return self.result
+
+    def finished(self) -> bool:
+        """Firestore-only, on a permanent failure: is the event already done, or failed
+        (and this is no redrive)? Then it is a duplicate, not dead-lettered again."""
+        snapshot = self.reference.get()
+        return bool(snapshot.exists and self._finished(snapshot.to_dict() or {}))
+
+    def record_failure(self, reason: str) -> bool:
+        """Firestore-only: create the claim ``failed`` (nothing was claimed before); True
+        if it did. An existing claim (done, or another delivery's) is left alone."""
+        from google.api_core.exceptions import AlreadyExists
+
+        moment = now()
+        try:
+            self.reference.create(
+                {
+                    "agent": self.agent,
+                    "event_id": self.event_id,
+                    "type": self.event_type,
+                    "state": "failed",
+                    "outcome": "dead_lettered",
+                    "failure_reason": reason[:1000],
+                    "token": self.token or secrets.token_hex(8),
+                    "attempts": 1,
+                    "claimed_at": moment,
+                    "completed_at": moment,
+                    "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
+                }
+            )
+        except AlreadyExists:
+            return False
+        return True
 
     def fail(self, reason: str) -> bool:
         """Mark our own live claim ``failed`` (it has been dead-lettered); True if it did.

@@ -99,17 +99,19 @@ def test_firestore_invalid_argument_from_the_data_is_permanent(
     platform: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The class: Firestore refusing input-derived data is dead-lettered, not retried."""
-    from google.cloud.firestore_v1.document import DocumentReference
+    from google.cloud.firestore_v1.batch import WriteBatch
 
-    original = DocumentReference.create
+    original = WriteBatch.commit
 
-    def refusing(self: DocumentReference, document_data: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.parent.id == "ledger":
+    def refusing(self: WriteBatch, *args: Any, **kwargs: Any) -> Any:
+        # The ledger's writes are committed with the claim in one batch: refuse that one.
+        if any("/documents/ledger/" in write.update.name for write in self._write_pbs):
             raise gexc.InvalidArgument("Document exceeds the maximum size of 1,048,576 bytes")
-        return original(self, document_data, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DocumentReference, "create", refusing)
+    monkeypatch.setattr(WriteBatch, "commit", refusing)
     assert push(platform, BOOKING, "evt-big") == (200, "dead_lettered")
     (dead,) = platform.pull(platform.dead_letter_topic(TOPIC))
     assert "maximum size" in dead.attributes["failure_reason"]
     assert platform.claim_doc("evt-big")["state"] == "failed"
+    assert ledger_ids(platform) == []

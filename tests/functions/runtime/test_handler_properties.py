@@ -39,7 +39,7 @@ class MemoryClaim:
         claims[self.key] = "claimed"
         return idem.ClaimResult.CLAIMED
 
-    def complete(self, outcome: str = "") -> None:
+    def complete(self, outcome: str = "", writes: Any = None) -> None:
         claims[self.key] = "done"
 
     def fail(self, reason: str) -> None:

@@ -9,8 +9,10 @@ from functools import partial
 from typing import Any
 
 import pytest
+from switchboard_runtime import clients
 from switchboard_runtime import idempotency as idem
 from switchboard_runtime.errors import PermanentError
+from switchboard_runtime.writes import Writes
 
 from tests.functions.harness import Harness
 
@@ -170,3 +172,47 @@ def test_lease_expiry_uses_the_claims_clock(platform: Harness) -> None:
     lease = platform.claim_doc("evt-1")["lease_expires_at"]
     assert lease > dt.datetime.now(dt.UTC)
     assert claim().acquire() is idem.ClaimResult.BUSY
+
+
+def bookkeeping(name: str) -> Writes:
+    writes = Writes()
+    reference = clients.firestore_client().collection("bookkeeping").document(name)
+    writes.set(reference, {"by": name})
+    return writes
+
+
+def bookkept(platform: Harness) -> list[str]:
+    return sorted(d.id for d in platform.firestore().collection("bookkeeping").stream())
+
+
+def test_completion_commits_the_staged_writes_with_done(platform: Harness) -> None:
+    holder = claim()
+    assert holder.acquire() is idem.ClaimResult.CLAIMED
+    assert holder.updated is not None  # complete()'s condition: our own write
+    assert holder.complete("sent", bookkeeping("holder")) is True
+    assert state(platform) == "done" and bookkept(platform) == ["holder"]
+
+
+def test_a_taken_over_holder_completes_through_the_transaction(platform: Harness) -> None:
+    slow = claim()
+    slow.acquire()
+    platform.expire_lease("evt-1")
+    fresh = claim()
+    assert fresh.acquire() is idem.ClaimResult.TAKEN_OVER
+    assert fresh.complete("sent", bookkeeping("fresh")) is True
+    # The slow holder's condition fails (the claim changed); done is final, and its
+    # bookkeeping is not applied: the event's own completion already carried one.
+    assert slow.complete("sent", bookkeeping("slow")) is False
+    assert bookkept(platform) == ["fresh"]
+    assert platform.claim_doc("evt-1")["token"] == fresh.token
+
+
+def test_a_slow_holder_finishing_first_still_completes_once(platform: Harness) -> None:
+    slow = claim()
+    slow.acquire()
+    platform.expire_lease("evt-1")
+    fresh = claim()
+    fresh.acquire()
+    assert slow.complete("sent", bookkeeping("slow")) is True  # its side effects happened
+    assert fresh.complete("sent", bookkeeping("fresh")) is False
+    assert state(platform) == "done" and bookkept(platform) == ["slow"]
