@@ -86,6 +86,10 @@ class SecretStore(pulumi.ComponentResource):
                     parent=self,
                     protect=args.protect,
                     delete_before_replace=True,
+                    # Dropped from the program (moved to external:N, or the stack
+                    # destroyed), a secret and its versions stay in Secret Manager: a
+                    # credential is never deleted as a side effect of a change of source.
+                    retain_on_delete=True,
                     depends_on=list(args.depends_on),
                 ),
             )
@@ -98,7 +102,7 @@ class SecretStore(pulumi.ComponentResource):
                 f"{secret_name}-from-config",
                 secret=secret.id,
                 secret_data=config.require_secret(f"{SECRET_VALUE_PREFIX}{secret_name}"),
-                opts=pulumi.ResourceOptions(parent=secret),
+                opts=pulumi.ResourceOptions(parent=secret, retain_on_delete=True),
             )
             self.secrets[secret_name] = SecretRef(
                 secret_name, secret.secret_id, version.version, (version,)

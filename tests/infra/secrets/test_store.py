@@ -56,6 +56,8 @@ def test_a_config_sourced_secret_is_versioned_and_every_reader_waits_for_it() ->
     assert pulumi.runtime.rpc.is_rpc_secret(version.inputs["secretData"])
     (secret,) = run.of_type(SECRET)
     assert secret.inputs["secretId"] == "stripe-api-key"
+    # Moving the secret to external later (or destroying the stack) must not delete it.
+    assert secret.retain_on_delete and version.retain_on_delete
     pinned = version.outputs["version"]
     readers = {w for (w, s) in pinned_versions(run) if s == "stripe-api-key"}
     assert readers == {"billing"}
