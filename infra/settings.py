@@ -272,9 +272,6 @@ class StackSettings(_Config):
     """Secrets whose value this stack sets with ``pulumi config set --secret
     switchboard:secret-<name> ...`` (names only; values stay in Pulumi's encrypted config)."""
 
-    def secret_source(self, name: str) -> SecretSource | None:
-        return self.secrets.get(name)
-
     @field_validator("deletion_protection")
     @classmethod
     def _prod_is_protected(cls, value: bool, info: ValidationInfo) -> bool:

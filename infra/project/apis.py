@@ -115,11 +115,6 @@ def apis_for_type(token: str) -> tuple[str, ...]:
         ) from None
 
 
-def required_apis(tokens: set[str]) -> set[str]:
-    """Every API the given resource types need, minus the ones every project has."""
-    return {api for token in tokens for api in apis_for_type(token)} - PREENABLED_APIS
-
-
 def api_dependencies(
     services: Mapping[str, pulumi.Resource],
 ) -> pulumi.ResourceTransformation:

@@ -32,7 +32,14 @@ class PreflightInputError(Exception):
     """A render or stack file that cannot be read (names it)."""
 
 
-def stack_facts(stack: str, root: Path = REPO_ROOT, functions: Path = FUNCTIONS_DIR) -> StackFacts:
+def stack_facts(
+    stack: str,
+    root: Path = REPO_ROOT,
+    functions: Path = FUNCTIONS_DIR,
+    archives: dict[str, list[str]] | None = None,
+) -> StackFacts:
+    """The stack file's facts, and the archives the repository builds (``archives``, when
+    the caller already built them for another stack: they do not depend on the stack)."""
     path = root / f"Pulumi.{stack}.yaml"
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -50,7 +57,7 @@ def stack_facts(stack: str, root: Path = REPO_ROOT, functions: Path = FUNCTIONS_
     return StackFacts(
         external_secrets=external,
         secrets_provider=document.get("secretsprovider"),
-        archive_requirements=archive_requirements(functions),
+        archive_requirements=archives if archives is not None else archive_requirements(functions),
     )
 
 
@@ -98,9 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown stack {', '.join(unknown)} (stacks: {', '.join(STACKS)})")
     failed = False
+    try:
+        archives = archive_requirements(FUNCTIONS_DIR)  # once: the same for every stack
+    except PreflightInputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for stack in args.stacks or STACKS:
         try:
-            findings = check(load_render(stack, args.rendered), stack_facts(stack))
+            facts = stack_facts(stack, archives=archives)
+            findings = check(load_render(stack, args.rendered), facts)
         except PreflightInputError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
