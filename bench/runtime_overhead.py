@@ -14,19 +14,26 @@ same Firestore emulator, called through the same Flask test client, one message 
   calls a third party gets): claim with ``create()``, run, complete (one conditional
   batch), with nothing in between.
 
-    .venv/bin/python -m bench.runtime_overhead [--messages 300] [--rounds 3] [--warmup 200]
+    .venv/bin/python -m bench.runtime_overhead [--messages 300] [--rounds 5] [--warmup 1000]
 
 Every route first handles ``--warmup`` messages (the emulator's JVM warms up over the
-first few hundred writes), then each round measures every route, in an order that
-rotates from round to round.
+first thousand or so writes). Then each round sends ``--messages`` messages to every
+route, interleaved one by one: each cycle sends one message to each route, in an order
+shuffled per cycle (fixed seed), and each route's time is the sum of its own requests.
+So a drift of the machine's speed (another process, the JVM's compiler, a GC) hits every
+route alike, which back-to-back blocks of one route at a time did not: on the 2-core
+machine those gave one route's rate 20-30% apart from one run to the next. A route's rate
+is the median over rounds; a ratio is that median over the bare handler's.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -101,46 +108,72 @@ def build_app() -> Any:
     return app
 
 
-def rate(client: Any, path: str, messages: int, prefix: str) -> float:
+def send(client: Any, path: str, event_id: str) -> float:
+    """Seconds one push delivery of a new event took through ``path``."""
+    body = envelope(event_id)
     started = time.perf_counter()
+    response = client.post(path, json=body)
+    elapsed = time.perf_counter() - started
+    if response.status_code not in (200, 204):
+        raise SystemExit(f"{path}: {response.status_code} {response.get_data(as_text=True)}")
+    return elapsed
+
+
+def interleaved_rates(
+    client: Any, paths: list[str], messages: int, prefix: str, order: random.Random
+) -> dict[str, float]:
+    """Messages/s of each route over ``messages`` cycles of one message per route."""
+    spent = dict.fromkeys(paths, 0.0)
     for index in range(messages):
-        response = client.post(path, json=envelope(f"{prefix}-{index}"))
-        if response.status_code not in (200, 204):
-            raise SystemExit(f"{path}: {response.status_code} {response.get_data(as_text=True)}")
-    return messages / (time.perf_counter() - started)
+        cycle = paths[:]
+        order.shuffle(cycle)
+        for path in cycle:
+            spent[path] += send(client, path, f"{prefix}{path.replace('/', '-')}-{index}")
+    return {path: messages / seconds for path, seconds in spent.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=200, help="messages per route first")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1000, help="messages per route first")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="the runtime's LOG_LEVEL: WARNING (default) skips the INFO line per request; "
+        "INFO writes it, as production does (to this process's stdout, here /dev/null)",
+    )
     args = parser.parse_args(argv)
     from localdev.emulators import running_emulators
 
-    with tempfile.TemporaryDirectory() as logs, running_emulators(Path(logs)) as emulators:
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        running_emulators(Path(logs)) as emulators,
+        open(os.devnull, "w") as request_log,
+        contextlib.redirect_stdout(request_log),  # the runtime's log lines, at INFO
+    ):
         os.environ.update(emulators.client_env(PROJECT))
         os.environ.update(
             {
                 "SWITCHBOARD_AGENT": "bench",
                 "SWITCHBOARD_TIMEOUT_SECONDS": "30",
                 "SWITCHBOARD_DEAD_LETTERS": "{}",
-                "LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": args.log_level,
             }
         )
         client = build_app().test_client()
-        for path in PATHS:  # warm the emulator's JIT and every client before measuring
-            rate(client, path, args.warmup, f"warm{path.replace('/', '-')}")
+        order = random.Random(13)
+        # warm the emulator's JIT and every client before measuring
+        interleaved_rates(client, PATHS, args.warmup, "warm", order)
         rates: dict[str, list[float]] = {path: [] for path in PATHS}
-        for round_index in range(args.rounds):  # interleaved, so drift hits all alike,
-            shift = round_index % len(PATHS)  # and the order rotates: none always first
-            for path in PATHS[shift:] + PATHS[:shift]:
-                prefix = f"{path.strip('/')}-{round_index}"
-                rates[path].append(rate(client, path, args.messages, prefix))
+        for round_index in range(args.rounds):
+            measured = interleaved_rates(client, PATHS, args.messages, f"r{round_index}", order)
+            for path, value in measured.items():
+                rates[path].append(value)
     bare, runtime, noop, external = (rates[path] for path in PATHS)
     bare_rate, runtime_rate = statistics.median(bare), statistics.median(runtime)
     noop_rate, external_rate = statistics.median(noop), statistics.median(external)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; LOG_LEVEL={args.log_level}")
     print(
         table(
             ["handler", "messages/s (median of rounds)", "rounds", "ratio vs bare"],

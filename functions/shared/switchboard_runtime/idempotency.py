@@ -54,8 +54,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard_runtime import clients
@@ -86,6 +87,12 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@functools.lru_cache(maxsize=16)
+def _claims(client: Any) -> Any:
+    """The ``processed_events`` collection of ``client`` (built once per client)."""
+    return client.collection(COLLECTION)
+
+
 def doc_id(agent: str, event_id: str) -> str:
     """``<agent>:<event_id>``; PermanentError for an id Firestore would reject or alias."""
     return f"{agent}:{check_event_id(event_id)}"
@@ -110,29 +117,44 @@ class Claim:
         state = current.get("state")
         return state == "done" or (state == "failed" and not self.redrive)
 
+    _client: Any = field(default=None, init=False, repr=False, compare=False)
+    _reference: Any = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def client(self) -> Any:
+        """The Firestore client, looked up once per claim."""
+        if self._client is None:
+            self._client = clients.firestore_client()
+        return self._client
+
     @property
     def reference(self) -> Any:
-        return (
-            clients.firestore_client()
-            .collection(COLLECTION)
-            .document(doc_id(self.agent, self.event_id))
-        )
+        """The claim's document (``processed_events/<agent>:<event_id>``)."""
+        if self._reference is None:
+            document_id = doc_id(self.agent, self.event_id)
+            self._reference = _claims(self.client).document(document_id)
+        return self._reference
 
     def acquire(self) -> ClaimResult:
         """Try to claim the event (see the module docstring)."""
         from google.api_core.exceptions import AlreadyExists
 
+        from switchboard_runtime import write_encoding
+
         self.token = secrets.token_hex(8)
         moment = now()
+        reference = self.reference
+        batch = self.client.batch()
+        write_encoding.create(batch, reference, self._claimed_fields(moment, attempts=1))
         try:
-            written = self.reference.create(self._claimed_fields(moment, attempts=1))
+            [written] = batch.commit()
             self.updated = written.update_time
             self.result = ClaimResult.CLAIMED
             return self.result
         except AlreadyExists:
             pass
         # The common cases (done, or held by a live lease) need no transaction.
-        snapshot = self.reference.get()
+        snapshot = reference.get()
         current = (snapshot.to_dict() or {}) if snapshot.exists else {}
         if self._finished(current):
             self.result = ClaimResult.DUPLICATE
@@ -160,7 +182,7 @@ class Claim:
     def _take_over_if_expired(self) -> ClaimResult:
         from google.cloud import firestore
 
-        client = clients.firestore_client()
+        client = self.client
         reference = self.reference
 
         @firestore.transactional
@@ -208,12 +230,13 @@ class Claim:
         from google.api_core.exceptions import FailedPrecondition, NotFound
         from google.cloud import firestore
 
-        client = clients.firestore_client()
+        from switchboard_runtime import write_encoding
+
+        client = self.client
         reference = self.reference
         if self.updated is not None:
             batch = client.batch()
-            option = client.write_option(last_update_time=self.updated)
-            batch.update(reference, self._done_fields(outcome), option=option)
+            write_encoding.update(batch, reference, self._done_fields(outcome), self.updated)
             if writes is not None:
                 writes.apply(batch)
             try:
@@ -247,18 +270,20 @@ class Claim:
         """
         from google.api_core.exceptions import AlreadyExists, Conflict, FailedPrecondition, NotFound
 
-        client = clients.firestore_client()
+        from switchboard_runtime import write_encoding
+
         reference = self.reference
         self.token = self.token or secrets.token_hex(8)
         fields = self._done_fields(outcome)
-        batch = client.batch()
+        batch = self.client.batch()
         if self.since is None:
-            batch.create(reference, {**fields, "attempts": 1, "claimed_at": fields["completed_at"]})
+            fields.update(attempts=1, claimed_at=fields["completed_at"])
+            write_encoding.create(batch, reference, fields)
         else:
             current = self.since.to_dict() or {}
             self.attempts = int(current.get("attempts", 1)) + 1
-            option = client.write_option(last_update_time=self.since.update_time)
-            batch.update(reference, {**fields, "attempts": self.attempts}, option=option)
+            fields["attempts"] = self.attempts
+            write_encoding.update(batch, reference, fields, self.since.update_time)
         writes.apply(batch)
         try:
             batch.commit()
@@ -338,13 +363,13 @@ class Claim:
             )
             return True
 
-        return mark(clients.firestore_client().transaction(max_attempts=5))
+        return mark(self.client.transaction(max_attempts=5))
 
     def release(self) -> None:
         """Give the claim up (transient failure) so the next delivery may claim it."""
         from google.cloud import firestore
 
-        client = clients.firestore_client()
+        client = self.client
         reference = self.reference
 
         @firestore.transactional

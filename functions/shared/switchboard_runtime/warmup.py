@@ -50,7 +50,7 @@ def _import_runtime() -> None:
     import google.api_core.exceptions  # noqa: F401 - errors.classify and the claims
     import tenacity  # noqa: F401 - retry.call_with_retry
 
-    from switchboard_runtime import events, idempotency, publisher, retry  # noqa: F401
+    from switchboard_runtime import events, idempotency, publisher, retry, write_encoding  # noqa: F401
 
 
 def _firestore() -> None:  # a client step

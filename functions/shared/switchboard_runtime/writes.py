@@ -2,7 +2,7 @@
 
 A handler stages its Firestore side effects on ``ctx.writes`` instead of writing them
 itself; the runtime adds the claim's final state and commits everything in one atomic
-batch (``claim.Claim.commit_new`` / ``Claim.complete``)::
+batch (``idempotency.Claim.commit`` / ``Claim.complete``)::
 
     snapshot = ctx.writes.read(booking_ref)           # a read the commit depends on
     ctx.writes.merge(booking_ref, fields, since=snapshot)
@@ -43,6 +43,13 @@ class TooManyWritesError(PermanentError):
     since the same event stages as many again on every delivery."""
 
 
+def _encoding() -> Any:
+    """``write_encoding``, imported on first use: it pulls in the Firestore SDK."""
+    from switchboard_runtime import write_encoding
+
+    return write_encoding
+
+
 @dataclass
 class Writes:
     """The Firestore writes staged by one run of a handler (empty: nothing to add)."""
@@ -62,27 +69,23 @@ class Writes:
         return reference.get()
 
     def create(self, reference: Any, data: dict[str, Any]) -> None:
-        self._add(lambda batch: batch.create(reference, data))
+        self._add(lambda batch: _encoding().create(batch, reference, data))
 
     def set(self, reference: Any, data: dict[str, Any], *, merge: bool = False) -> None:
-        self._add(lambda batch: batch.set(reference, data, merge=merge))
+        if merge:
+            self._add(lambda batch: batch.set(reference, data, merge=True))
+        else:
+            self._add(lambda batch: _encoding().set(batch, reference, data))
 
     def merge(self, reference: Any, fields: dict[str, Any], *, since: Any) -> None:
         """Merge ``fields`` into the document, if it is still as ``since`` saw it."""
         if any("." in name for name in fields):
             raise ValueError("merge() takes top-level field names only")
         if not since.exists:
-            self._add(lambda batch: batch.create(reference, fields))
+            self._add(lambda batch: _encoding().create(batch, reference, fields))
             return
         updated = since.update_time
-
-        def stage(batch: Any) -> None:
-            from google.cloud import firestore
-
-            option = firestore.Client.write_option(last_update_time=updated)
-            batch.update(reference, fields, option=option)
-
-        self._add(stage)
+        self._add(lambda batch: _encoding().update(batch, reference, fields, updated))
 
     def apply(self, batch: Any) -> None:
         """Add every staged write to ``batch`` (a ``WriteBatch`` or a ``Transaction``)."""
