@@ -112,13 +112,12 @@ class Claim:
     """The claim's ``update_time`` after our own write of it: ``complete()``'s condition."""
     since: Any = None
     """Firestore-only: the claim's snapshot a re-run's commit must find unchanged."""
+    _client: Any = field(default=None, init=False, repr=False, compare=False)
+    _reference: Any = field(default=None, init=False, repr=False, compare=False)
 
     def _finished(self, current: dict[str, Any]) -> bool:
         state = current.get("state")
         return state == "done" or (state == "failed" and not self.redrive)
-
-    _client: Any = field(default=None, init=False, repr=False, compare=False)
-    _reference: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def client(self) -> Any:
