@@ -48,6 +48,23 @@ def only_problem(root: Path) -> str:
     return problems[0]
 
 
+def assert_field_refused(
+    edit_yaml: Editor,
+    root: Path,
+    agent: str,
+    path: str,
+    value: Any,
+    field: str,
+    message: str,
+) -> None:
+    """Set ``path`` of the agent's manifest to ``value``: the one problem names the file
+    and ``field`` and says ``message``."""
+    edit_yaml(f"{agent}/agent.yaml", lambda doc: set_path(doc, path, value))
+    problem = only_problem(root)
+    assert problem.startswith(f"functions/{agent}/agent.yaml: {field}: "), problem
+    assert message in problem
+
+
 def set_path(document: dict[str, Any], path: str, value: Any) -> None:
     """``set_path(doc, "subscriptions.0.retry.minimum_backoff_seconds", 900)``"""
     *parents, last = path.split(".")
@@ -166,10 +183,7 @@ def test_invalid_manifest_field_is_named(
     field: str,
     message: str,
 ) -> None:
-    edit_yaml(f"{agent}/agent.yaml", lambda doc: set_path(doc, path, value))
-    problem = only_problem(functions_copy)
-    assert problem.startswith(f"functions/{agent}/agent.yaml: {field}: "), problem
-    assert message in problem
+    assert_field_refused(edit_yaml, functions_copy, agent, path, value, field, message)
 
 
 def test_filter_over_256_bytes_is_rejected(edit_yaml: Editor, functions_copy: Path) -> None:
@@ -362,10 +376,7 @@ def test_lax_and_hostile_values_are_refused(
     field: str,
     message: str,
 ) -> None:
-    edit_yaml(f"{agent}/agent.yaml", lambda doc: set_path(doc, path, value))
-    problem = only_problem(functions_copy)
-    assert problem.startswith(f"functions/{agent}/agent.yaml: {field}: "), problem
-    assert message in problem
+    assert_field_refused(edit_yaml, functions_copy, agent, path, value, field, message)
 
 
 def test_yaml_1_1_booleans_are_not_integers(functions_copy: Path) -> None:
