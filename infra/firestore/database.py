@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.firestore.schema import COMPOSITE_INDEXES, DATABASE_ID, TTL_FIELDS
+from infra.firestore.schema import COMPOSITE_INDEXES, DATABASE_ID, TTL_FIELDS, UNINDEXED_FIELDS
 from infra.settings import FirestoreSettings
 
 DAY_SECONDS = 86400
@@ -40,8 +40,9 @@ class FirestoreDatabase(pulumi.ComponentResource):
 
     Secure defaults: App Engine integration off; in a protected stack the database cannot
     be deleted by Pulumi (``protect``), by the provider (``deletion_policy=PREVENT``) or in
-    GCP (``delete_protection_state``). Backup schedules follow the stack; each TTL field
-    and composite index in :mod:`infra.firestore.schema` is declared against it.
+    GCP (``delete_protection_state``). Backup schedules follow the stack; each TTL field,
+    unindexed field and composite index in :mod:`infra.firestore.schema` is declared
+    against it.
     """
 
     database: gcp.firestore.Database
@@ -102,6 +103,19 @@ class FirestoreDatabase(pulumi.ComponentResource):
                 opts=on_database,
             )
             for ttl in TTL_FIELDS
+        ]
+        # An index exemption: an empty index config drops the field's single-field indexes.
+        self.unindexed_fields = [
+            gcp.firestore.Field(
+                f"{field.collection}-{field.field}-unindexed".replace("_", "-"),
+                project=args.project,
+                database=self.database.name,
+                collection=field.collection,
+                field=field.field,
+                index_config={},
+                opts=on_database,
+            )
+            for field in UNINDEXED_FIELDS
         ]
         self.indexes = [
             gcp.firestore.Index(

@@ -1,7 +1,9 @@
 """What the agents need of Firestore's configuration, as plain data.
 
 TTL policies: every collection whose documents carry an ``expires_at`` timestamp that
-the code documents as its TTL field. Composite indexes: every query the agents make that
+the code documents as its TTL field. Unindexed fields: timestamps written in rising order
+on every message that nothing queries (Firestore limits writes to a collection with such an
+indexed field to about 500 per second). Composite indexes: every query the agents make that
 a single-field index cannot serve (or will not, once the query moves into Firestore).
 """
 
@@ -14,6 +16,13 @@ DATABASE_ID = "(default)"
 
 @dataclass(frozen=True)
 class TtlField:
+    collection: str
+    field: str
+    why: str
+
+
+@dataclass(frozen=True)
+class UnindexedField:
     collection: str
     field: str
     why: str
@@ -37,6 +46,14 @@ TTL_FIELDS: tuple[TtlField, ...] = (
     TtlField("notifications", "expires_at", "notifier's per-SMS records (functions/notifier)"),
     TtlField("reminders", "expires_at", "reminders' per-booking claims (functions/reminders)"),
     TtlField("sms_limits", "expires_at", "notifier's per-phone SMS counts (functions/notifier)"),
+)
+
+CLAIM_TIMESTAMPS_WHY = (
+    "the runtime's idempotency claims: written on every message, read by document id only"
+)
+UNINDEXED_FIELDS: tuple[UnindexedField, ...] = tuple(
+    UnindexedField("processed_events", field, CLAIM_TIMESTAMPS_WHY)
+    for field in ("claimed_at", "lease_expires_at", "completed_at")
 )
 
 COMPOSITE_INDEXES: tuple[CompositeIndex, ...] = (

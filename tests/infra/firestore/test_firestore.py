@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.catalogue import load_catalogue
-from infra.firestore.schema import TTL_FIELDS
+from infra.firestore.schema import TTL_FIELDS, UNINDEXED_FIELDS
 from infra.offline.harness import Run, run_stack, stack_config
 from infra.offline.mocks import Registration
 from tests.infra.test_program import rendered
@@ -20,6 +22,7 @@ SCHEDULE = "gcp:firestore/backupSchedule:BackupSchedule"
 JOB = "gcp:cloudscheduler/job:Job"
 BUCKET = "gcp:storage/bucket:Bucket"
 DAY = 86400
+REPO = Path(__file__).resolve().parents[3]
 GCP_MAX_BACKUP_RETENTION = 14 * 7 * DAY
 
 
@@ -210,11 +213,18 @@ def test_ttl_policies_and_composite_index() -> None:
         (r.inputs["collection"], r.inputs["field"]): r.inputs
         for r in run.of_type("gcp:firestore/field:Field")
     }
-    assert ("processed_events", "expires_at") in fields
-    assert set(fields) == {(t.collection, t.field) for t in TTL_FIELDS}
-    for inputs in fields.values():
-        assert inputs["ttlConfig"] == {}
+    ttl = {(t.collection, t.field) for t in TTL_FIELDS}
+    unindexed = {(u.collection, u.field) for u in UNINDEXED_FIELDS}
+    assert ("processed_events", "expires_at") in ttl
+    assert not ttl & unindexed
+    assert set(fields) == ttl | unindexed
+    for key, inputs in fields.items():
         assert inputs["database"] == "(default)"
+        assert inputs["indexConfig"] == {}, key  # no single-field index: not a write hotspot
+        if key in ttl:
+            assert inputs["ttlConfig"] == {}
+        else:
+            assert "ttlConfig" not in inputs, key
     (index,) = run.of_type("gcp:firestore/index:Index")
     assert index.inputs["collection"] == "bookings"
     assert index.inputs["queryScope"] == "COLLECTION"
@@ -222,6 +232,20 @@ def test_ttl_policies_and_composite_index() -> None:
         {"fieldPath": "status", "order": "ASCENDING"},
         {"fieldPath": "starts_at", "order": "ASCENDING"},
     ]
+
+
+def test_unindexed_claim_timestamps_are_written_and_never_queried() -> None:
+    """An exempted field is one the claim really writes, and no agent filters or orders on it
+    (a query on it would fail in GCP once its single-field index is gone)."""
+    runtime = REPO / "functions" / "shared" / "switchboard_runtime" / "idempotency.py"
+    claim_source = runtime.read_text()
+    sources = [p.read_text() for p in (REPO / "functions").rglob("*.py")]
+    for field in UNINDEXED_FIELDS:
+        assert field.collection == "processed_events"
+        assert f'"{field.field}":' in claim_source, field
+        for source in sources:
+            query = rf"(?:FieldFilter|where|order_by)\(\s*[\"']{field.field}[\"']"
+            assert not re.search(query, source), field
 
 
 def test_agents_and_firestore_children_depend_on_the_database() -> None:
