@@ -89,33 +89,25 @@ class FirestoreDatabase(pulumi.ComponentResource):
                 opts=on_database,
                 **schedule,  # type: ignore[arg-type]
             )
-        self.ttl_fields = [
-            gcp.firestore.Field(
-                f"{ttl.collection}-{ttl.field}-ttl".replace("_", "-"),
+
+        def field_settings(collection: str, field: str, ttl: bool) -> gcp.firestore.Field:
+            # An empty index config drops the field's single-field indexes: an ever-rising
+            # timestamp index is a write hotspot, and nothing queries these fields.
+            suffix = "ttl" if ttl else "unindexed"
+            return gcp.firestore.Field(
+                f"{collection}-{field}-{suffix}".replace("_", "-"),
                 project=args.project,
                 database=self.database.name,
-                collection=ttl.collection,
-                field=ttl.field,
-                # TTL on the field; its single-field indexes are dropped (an ever-increasing
-                # timestamp index is a write hotspot and nothing queries it).
-                ttl_config={},
+                collection=collection,
+                field=field,
+                ttl_config={} if ttl else None,
                 index_config={},
                 opts=on_database,
             )
-            for ttl in TTL_FIELDS
-        ]
-        # An index exemption: an empty index config drops the field's single-field indexes.
+
+        self.ttl_fields = [field_settings(t.collection, t.field, ttl=True) for t in TTL_FIELDS]
         self.unindexed_fields = [
-            gcp.firestore.Field(
-                f"{field.collection}-{field.field}-unindexed".replace("_", "-"),
-                project=args.project,
-                database=self.database.name,
-                collection=field.collection,
-                field=field.field,
-                index_config={},
-                opts=on_database,
-            )
-            for field in UNINDEXED_FIELDS
+            field_settings(u.collection, u.field, ttl=False) for u in UNINDEXED_FIELDS
         ]
         self.indexes = [
             gcp.firestore.Index(
