@@ -12,8 +12,10 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,6 +252,23 @@ class Harness:
         from google.cloud import firestore
 
         return firestore.Client(project=self.project)
+
+
+def together(actions: list[Callable[[], Any]], timeout: float = 90) -> list[Any]:
+    """Run every action at once (a barrier releases them together); their results."""
+    barrier = threading.Barrier(len(actions))
+    results: list[Any] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = actions[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results
 
 
 class SimulatedCrash(BaseException):

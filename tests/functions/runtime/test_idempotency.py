@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -14,7 +12,7 @@ from switchboard_runtime import idempotency as idem
 from switchboard_runtime.errors import PermanentError
 from switchboard_runtime.writes import Writes
 
-from tests.functions.harness import Harness
+from tests.functions.harness import Harness, together
 
 pytestmark = pytest.mark.emulator
 PROJECT = "demo-idempotency-tests"
@@ -38,23 +36,6 @@ def claim(event_id: str = "evt-1", *, redrive: bool = False) -> idem.Claim:
 def state(platform: Harness, event_id: str = "evt-1") -> str | None:
     document = platform.claim_doc(event_id)
     return document["state"] if document else None
-
-
-def together(actions: list[Callable[[], Any]]) -> list[Any]:
-    """Run every action at once (a barrier releases them together); their results."""
-    barrier = threading.Barrier(len(actions))
-    results: list[Any] = [None] * len(actions)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = actions[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_concurrent_deliveries_have_exactly_one_winner(platform: Harness) -> None:

@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from google.api_core import exceptions as gexc
 from switchboard_runtime import Agent, Context, PermanentError
 from switchboard_runtime.writes import MAX_WRITES, TooManyWritesError, Writes
 
-from tests.functions.harness import Harness
+from tests.functions.harness import Harness, together
 
 pytestmark = pytest.mark.emulator
 PROJECT = "demo-writes-tests"
@@ -107,18 +108,8 @@ def applied(platform: Harness) -> int:
     return len(list(platform.firestore().collection("applied").stream()))
 
 
-def together(bodies: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    results: list[tuple[int, str]] = [(0, "")] * len(bodies)
-
-    def run(index: int) -> None:
-        results[index] = deliver(bodies[index])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    return results
+def deliver_together(bodies: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    return together([partial(deliver, body) for body in bodies])
 
 
 def test_a_new_event_commits_its_writes_and_claim_in_one_commit(
@@ -148,7 +139,7 @@ def test_a_new_event_commits_its_writes_and_claim_in_one_commit(
 def test_concurrent_deliveries_of_one_event_apply_its_writes_once(platform: Harness) -> None:
     copies = 4
     gate["race"] = threading.Barrier(copies)
-    results = together([envelope(platform, "evt-race", "race") for _ in range(copies)])
+    results = deliver_together([envelope(platform, "evt-race", "race") for _ in range(copies)])
     assert len(runs) == copies  # every copy ran the handler and tried to commit
     assert sorted(results) == [(200, "counted")] + [(200, "duplicate")] * (copies - 1)
     assert counter(platform) == {"events": ["evt-race"], "increments": 1}
@@ -160,7 +151,7 @@ def test_concurrent_deliveries_of_one_event_apply_its_writes_once(platform: Harn
 
 def test_a_stale_read_reruns_the_handler_and_loses_no_update(platform: Harness) -> None:
     gate["stale"] = threading.Barrier(2)
-    results = together([envelope(platform, f"evt-{n}", "stale") for n in ("a", "b")])
+    results = deliver_together([envelope(platform, f"evt-{n}", "stale") for n in ("a", "b")])
     assert results == [(200, "counted"), (200, "counted")]
     final = counter(platform)
     assert sorted(final["events"]) == ["evt-a", "evt-b"] and final["increments"] == 2
