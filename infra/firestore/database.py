@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.firestore.schema import COMPOSITE_INDEXES, DATABASE_ID, TTL_FIELDS, UNINDEXED_FIELDS
+from infra.firestore.schema import (
+    COMPOSITE_INDEXES,
+    DATABASE_ID,
+    TTL_FIELDS,
+    UNINDEXED_FIELDS,
+    CollectionField,
+)
 from infra.settings import FirestoreSettings
 
 DAY_SECONDS = 86400
@@ -90,25 +96,23 @@ class FirestoreDatabase(pulumi.ComponentResource):
                 **schedule,  # type: ignore[arg-type]
             )
 
-        def field_settings(collection: str, field: str, ttl: bool) -> gcp.firestore.Field:
+        def field_settings(target: CollectionField, ttl: bool) -> gcp.firestore.Field:
             # An empty index config drops the field's single-field indexes: an ever-rising
             # timestamp index is a write hotspot, and nothing queries these fields.
             suffix = "ttl" if ttl else "unindexed"
             return gcp.firestore.Field(
-                f"{collection}-{field}-{suffix}".replace("_", "-"),
+                f"{target.collection}-{target.field}-{suffix}".replace("_", "-"),
                 project=args.project,
                 database=self.database.name,
-                collection=collection,
-                field=field,
+                collection=target.collection,
+                field=target.field,
                 ttl_config={} if ttl else None,
                 index_config={},
                 opts=on_database,
             )
 
-        self.ttl_fields = [field_settings(t.collection, t.field, ttl=True) for t in TTL_FIELDS]
-        self.unindexed_fields = [
-            field_settings(u.collection, u.field, ttl=False) for u in UNINDEXED_FIELDS
-        ]
+        self.ttl_fields = [field_settings(f, ttl=True) for f in TTL_FIELDS]
+        self.unindexed_fields = [field_settings(f, ttl=False) for f in UNINDEXED_FIELDS]
         self.indexes = [
             gcp.firestore.Index(
                 index.name,

@@ -15,14 +15,9 @@ DATABASE_ID = "(default)"
 
 
 @dataclass(frozen=True)
-class TtlField:
-    collection: str
-    field: str
-    why: str
+class CollectionField:
+    """One field of a collection, and why it gets its setting (TTL, or no index)."""
 
-
-@dataclass(frozen=True)
-class UnindexedField:
     collection: str
     field: str
     why: str
@@ -37,22 +32,28 @@ class CompositeIndex:
     why: str
 
 
-TTL_FIELDS: tuple[TtlField, ...] = (
-    TtlField(
+TTL_FIELDS: tuple[CollectionField, ...] = (
+    CollectionField(
         "processed_events",
         "expires_at",
         "the runtime's idempotency claims (docs/agent-contract.md)",
     ),
-    TtlField("notifications", "expires_at", "notifier's per-SMS records (functions/notifier)"),
-    TtlField("reminders", "expires_at", "reminders' per-booking claims (functions/reminders)"),
-    TtlField("sms_limits", "expires_at", "notifier's per-phone SMS counts (functions/notifier)"),
+    CollectionField(
+        "notifications", "expires_at", "notifier's per-SMS records (functions/notifier)"
+    ),
+    CollectionField(
+        "reminders", "expires_at", "reminders' per-booking claims (functions/reminders)"
+    ),
+    CollectionField(
+        "sms_limits", "expires_at", "notifier's per-phone SMS counts (functions/notifier)"
+    ),
 )
 
 CLAIM_TIMESTAMPS_WHY = (
     "the runtime's idempotency claims: written on every message, read by document id only"
 )
-UNINDEXED_FIELDS: tuple[UnindexedField, ...] = tuple(
-    UnindexedField("processed_events", field, CLAIM_TIMESTAMPS_WHY)
+UNINDEXED_FIELDS: tuple[CollectionField, ...] = tuple(
+    CollectionField("processed_events", field, CLAIM_TIMESTAMPS_WHY)
     for field in ("claimed_at", "lease_expires_at", "completed_at")
 )
 
