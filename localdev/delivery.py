@@ -21,6 +21,11 @@ Up to ``in_flight`` deliveries run at once per subscription (the manifest's conc
 max_instances, capped for a laptop); messages are pulled only into free slots, so none
 waits unleased in a local queue.
 
+Stopping (:meth:`DeliveryLoop.stop`) stops pulling, lets the deliveries in flight finish
+(their agents are still running) for a bounded time, then abandons the rest: from then on
+their acks are not retried, because the emulator is about to go and a retried ack would
+hold the platform's exit for the client's whole retry budget (60 s for an ack).
+
 Fault injection (off unless asked for): with ``SWITCHBOARD_LOCAL_DUPLICATE_RATE=R``
 (0 < R <= 1) in the platform's environment, each delivered message is, with probability
 R, pushed a second time concurrently (after a random 0-250 ms delay), as Pub/Sub's
@@ -37,12 +42,13 @@ import os
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from google.api_core import exceptions
+from google.api_core import retry as retries
 from google.cloud import pubsub_v1
 
 from infra.catalogue import Consumer
@@ -65,6 +71,21 @@ MAX_IN_FLIGHT = 8
 PULL_WAIT_SECONDS = 2.0
 LEASE_GRACE_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 5.0
+# The client library's own retry policies (google-cloud-pubsub's defaults), except that
+# a retry waits at most RETRY_MAX_DELAY_SECONDS, so an abandoned loop gives up that soon.
+ACK_RETRYABLE = (exceptions.ServiceUnavailable,)
+ACK_RETRY_SECONDS = 60.0
+PUBLISH_RETRYABLE = (
+    exceptions.Aborted,
+    exceptions.Cancelled,
+    exceptions.DeadlineExceeded,
+    exceptions.InternalServerError,
+    exceptions.ResourceExhausted,
+    exceptions.ServiceUnavailable,
+    exceptions.Unknown,
+)
+PUBLISH_RETRY_SECONDS = 600.0
+RETRY_MAX_DELAY_SECONDS = 2.0
 DUPLICATE_RATE_ENV = "SWITCHBOARD_LOCAL_DUPLICATE_RATE"
 DUPLICATE_INJECTED = "duplicate injected"
 PUSH_HEADERS = {
@@ -211,7 +232,12 @@ class DeliveryLoop:
         self._publisher = publisher
         self._trace = trace
         self._stop = threading.Event()
+        self._abandoned = threading.Event()
+        self._ack_retry = self._until_abandoned(ACK_RETRYABLE, ACK_RETRY_SECONDS)
+        self._publish_retry = self._until_abandoned(PUBLISH_RETRYABLE, PUBLISH_RETRY_SECONDS)
         self._slots = threading.Semaphore(route.in_flight)
+        self._in_flight: set[Future[None]] = set()
+        self._in_flight_lock = threading.Lock()
         self._local = threading.local()
         self._executor = ThreadPoolExecutor(
             max_workers=route.in_flight, thread_name_prefix=f"deliver-{route.subscription_id}"
@@ -228,10 +254,48 @@ class DeliveryLoop:
         self._stop.set()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop pulling and wait up to ``timeout`` seconds for the puller to finish."""
+        """Stop pulling, give the deliveries in flight up to ``timeout`` seconds (in all,
+        the puller's last pull included) to finish, then abandon what is left: its acks and
+        dead-letter publishes fail at their next error instead of retrying for a minute."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._thread.join(timeout)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._in_flight_lock:
+            pending = list(self._in_flight)
+        wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        self._abandoned.set()
+
+    def _until_abandoned(
+        self, retryable: tuple[type[Exception], ...], timeout: float
+    ) -> retries.Retry:
+        """Retry ``retryable`` errors for up to ``timeout`` seconds, as the client library
+        would, but not once the loop is abandoned at stop."""
+
+        def worth_retrying(error: Exception) -> bool:
+            return not self._abandoned.is_set() and isinstance(error, retryable)
+
+        return retries.Retry(
+            initial=0.1,
+            maximum=RETRY_MAX_DELAY_SECONDS,
+            multiplier=1.3,
+            timeout=timeout,
+            predicate=worth_retrying,
+        )
+
+    def _submit(self, message: Any) -> None:
+        try:
+            future = self._executor.submit(self._deliver_and_release, message)
+        except RuntimeError:  # stopped between the pull and now: the lease expiry redelivers
+            self._slots.release()
+            return
+        with self._in_flight_lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._finished)
+
+    def _finished(self, future: Future[None]) -> None:
+        with self._in_flight_lock:
+            self._in_flight.discard(future)
 
     # -- pulling -------------------------------------------------------------------------
 
@@ -272,7 +336,7 @@ class DeliveryLoop:
                 continue
             self._extend_leases([m.ack_id for m in received])
             for message in received:
-                self._executor.submit(self._deliver_and_release, message)
+                self._submit(message)
 
     def _extend_leases(self, ack_ids: list[str]) -> None:
         """Hold the lease past the push's read timeout, so a timed-out push is retried with
@@ -283,7 +347,8 @@ class DeliveryLoop:
                     "subscription": self.route.subscription_path,
                     "ack_ids": ack_ids,
                     "ack_deadline_seconds": self.route.ack_deadline_seconds + LEASE_GRACE_SECONDS,
-                }
+                },
+                retry=self._ack_retry,
             )
 
     # -- delivering ----------------------------------------------------------------------
@@ -299,7 +364,13 @@ class DeliveryLoop:
         try:
             self._deliver(received)
         except Exception as error:  # never lose the slot; the lease expiry redelivers
-            self._trace.info(f"! delivery on {self.route.subscription_id} failed: {error!r}")
+            if self._abandoned.is_set():
+                self._trace.info(
+                    f"! a delivery on {self.route.subscription_id} was still running when the "
+                    "platform stopped; abandoned"
+                )
+            else:
+                self._trace.info(f"! delivery on {self.route.subscription_id} failed: {error!r}")
         finally:
             self._slots.release()
 
@@ -380,7 +451,8 @@ class DeliveryLoop:
 
     def _ack(self, ack_id: str) -> None:
         self._subscriber.acknowledge(
-            request={"subscription": self.route.subscription_path, "ack_ids": [ack_id]}
+            request={"subscription": self.route.subscription_path, "ack_ids": [ack_id]},
+            retry=self._ack_retry,
         )
 
     def _retry_after(self, ack_id: str, delay: float) -> None:
@@ -390,7 +462,8 @@ class DeliveryLoop:
                 "subscription": self.route.subscription_path,
                 "ack_ids": [ack_id],
                 "ack_deadline_seconds": min(600, math.ceil(delay)),
-            }
+            },
+            retry=self._ack_retry,
         )
 
     def _dead_letter(self, message: Any, attributes: dict[str, str], attempts: int) -> None:
@@ -402,6 +475,9 @@ class DeliveryLoop:
             publish_time=message.publish_time,
         )
         future = self._publisher.publish(
-            self.route.dead_letter_topic_path, bytes(message.data), **forwarded
+            self.route.dead_letter_topic_path,
+            bytes(message.data),
+            retry=self._publish_retry,
+            **forwarded,
         )
         future.result(timeout=30)

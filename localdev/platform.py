@@ -30,6 +30,7 @@ from localdev.fake_secrets import fake_secrets
 from localdev.interrupts import spawning
 from localdev.ports import DEFAULT_BASE_PORT, PortPlan, check_free, plan_ports
 from localdev.processes import (
+    STOP_GRACE_SECONDS,
     sandbox_available,
     start_agent,
     start_sandbox,
@@ -44,6 +45,7 @@ from localdev.trace import TraceWriter
 DEFAULT_PROJECT = "switchboard-local"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_AGENT_THREADS = 32
+DRAIN_SECONDS = 5.0  # at stop, how long the deliveries in flight may take to finish
 
 
 @dataclass
@@ -351,7 +353,8 @@ class Platform:
     # -- stop ----------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop deliveries, ticks, agents, sandbox and emulators; remove the state file."""
+        """Stop deliveries, ticks, agents, sandbox and emulators; remove the state file.
+        Deliveries in flight get ``DRAIN_SECONDS`` to finish while their agents still run."""
         with self._lock:
             if self._stopping.is_set():
                 return
@@ -364,8 +367,14 @@ class Platform:
             self.console.stop()
         for loop in self.loops:
             loop.request_stop()
+        drained_by = time.monotonic() + DRAIN_SECONDS  # one budget for every loop
         for loop in self.loops:
-            loop.stop(timeout=3)
+            loop.stop(timeout=max(0.0, drained_by - time.monotonic()))
         processes = [*self.agents.values(), self.sandbox, self.pubsub, self.firestore]
-        stop_all([managed for managed in processes if managed is not None])
+        killed = stop_all([managed for managed in processes if managed is not None])
+        if killed:
+            self.trace.info(
+                f"! still running {STOP_GRACE_SECONDS:g} s after SIGTERM, so killed: "
+                + ", ".join(killed)
+            )
         remove_state(self.options.state_file)

@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from localdev.emulators import EmulatorError, ManagedProcess, spawn
 
 READY_TIMEOUT_SECONDS = 60.0
+STOP_GRACE_SECONDS = 10.0  # from SIGTERM to SIGKILL, for all of them together
+KILL_WAIT_SECONDS = 10.0
 
 
 class ProcessStartError(EmulatorError):
@@ -99,14 +102,22 @@ def wait_listening(managed: ManagedProcess, timeout: float = READY_TIMEOUT_SECON
     )
 
 
-def stop_all(processes: list[ManagedProcess], timeout: float = 10.0) -> None:
-    """SIGTERM every process group at once, then wait for (or SIGKILL) each."""
+def stop_all(processes: list[ManagedProcess], timeout: float = STOP_GRACE_SECONDS) -> list[str]:
+    """SIGTERM every process group at once, give them ``timeout`` seconds in all to exit,
+    then SIGKILL each group (what a leader started, gunicorn's workers, may linger).
+    Returns the names of those whose leader had not exited by then."""
     for managed in processes:
         if managed.running():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(managed.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    killed = []
     for managed in processes:
-        managed.stop(timeout)
-        # The leader is gone; make sure nothing it started (gunicorn workers) lingers.
+        try:
+            managed.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            killed.append(managed.name)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(managed.pid, signal.SIGKILL)
+        managed.process.wait(KILL_WAIT_SECONDS)
+    return killed

@@ -66,7 +66,7 @@ class FakeSubscriber:
     def __init__(self) -> None:
         self.acked: list[str] = []
 
-    def acknowledge(self, request: dict[str, Any]) -> None:
+    def acknowledge(self, request: dict[str, Any], retry: Any = None) -> None:
         self.acked += request["ack_ids"]
 
 

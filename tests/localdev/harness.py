@@ -229,7 +229,13 @@ class LocalPlatform:
         assert self.process is not None
         if self.process.poll() is None:
             os.kill(self.process.pid, signum)
-        return self.process.wait(timeout)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"the platform had not exited {timeout:g}s after signal {signum}; its output "
+                f"ends:\n{self.output.read_text(errors='replace')[-3000:]}"
+            ) from None
 
     def kill_everything(self) -> None:
         """Last-resort cleanup: nothing this test started may survive it."""

@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 
 from localdev.emulators import port_in_use
+from localdev.platform import DRAIN_SECONDS
+from localdev.processes import STOP_GRACE_SECONDS
 from localdev.state import pid_alive
+from localdev.trace import ACKED
 from tests.conftest import require_emulators
-from tests.localdev.harness import REPO, LocalPlatform, wait_for
+from tests.localdev.harness import PROJECT, REPO, LocalPlatform, pubsub_clients, wait_for
+
+# Drain, then SIGTERM-to-SIGKILL grace, plus room for a loaded machine: well under the
+# 60 s a retried ack used to hold the exit.
+STOP_BOUND_SECONDS = DRAIN_SECONDS + STOP_GRACE_SECONDS + 20
 
 
 def assert_nothing_left(platform: LocalPlatform) -> None:
@@ -74,6 +81,50 @@ def test_stop_leaves_nothing_behind_and_a_second_start_works(
         }
         assert platform.stop(signal.SIGTERM) == 0
         assert_nothing_left(platform)
+    finally:
+        platform.kill_everything()
+
+
+@pytest.mark.emulator
+@pytest.mark.e2e
+@pytest.mark.timeout(180)
+def test_a_delivery_in_flight_at_stop_is_finished_or_abandoned_and_never_holds_the_exit(
+    tmp_path: Path,
+) -> None:
+    """A short handler still running at stop finishes and is acked (the agents outlive the
+    drain); a long one is abandoned. Before the drain, the abandoned delivery's ack retried
+    against the stopped emulator for the client's 60 s budget and held the exit that long."""
+    require_emulators()
+    platform = LocalPlatform(tmp_path)
+    try:
+        state = platform.start()
+        with pubsub_clients(state["pubsub"]["emulator_host"]) as (publisher, _):
+            topic = publisher.topic_path(PROJECT, "orders")
+            for event_id, route, sleep in (("short", "recorder", "1"), ("long", "sturdy", "120")):
+                publisher.publish(
+                    topic,
+                    b"{}",
+                    type="order.placed",
+                    event_id=event_id,
+                    route=route,
+                    behaviour="slow",
+                    sleep=sleep,
+                ).result(timeout=30)
+        wait_for(
+            lambda: platform.deliveries("short") and platform.deliveries("long"),
+            60,
+            "both deliveries to start",
+        )
+
+        assert platform.stop(signal.SIGTERM, timeout=STOP_BOUND_SECONDS) == 0
+        assert_nothing_left(platform)
+
+        assert platform.deliveries("short", phase="done")
+        assert ACKED in {event.outcome for event in platform.events("short")}
+        assert not platform.deliveries("long", phase="done")
+        output = platform.output.read_text()
+        assert "on sturdy-on-orders was still running when the platform stopped" in output
+        assert "stopped; nothing left running" in output
     finally:
         platform.kill_everything()
 
