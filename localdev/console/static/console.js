@@ -46,6 +46,15 @@ async function post(path, document) {
   return body;
 }
 
+// Each view shows the answer to its latest request only. An answer that arrives after a
+// newer request for the same view (the user chose again, a timer fired) is dropped, so a
+// slow answer for the previous choice never replaces the current one.
+const latestRequest = {};
+function ticket(view) {
+  const mine = (latestRequest[view] = (latestRequest[view] || 0) + 1);
+  return () => latestRequest[view] === mine;
+}
+
 const json = (value) => JSON.stringify(value, null, 2);
 const short = (id) => (id ? String(id).slice(0, 8) : "-");
 const clock = (iso) => (iso ? new Date(iso).toISOString().slice(11, 23) : "");
@@ -182,15 +191,19 @@ async function applyFilters(event) {
   if (event) event.preventDefault();
   const form = new FormData(document.getElementById("filters"));
   state.filters = Object.fromEntries([...form.entries()].filter(([, v]) => v));
+  const current = ticket("deliveries");
   const found = await api("/api/deliveries", { ...state.filters, limit: MAX_ROWS });
+  if (!current()) return;
   state.rows = found.rows;
   renderDeliveries();
 }
 
 async function openMessage(id) {
   const target = document.getElementById("message");
+  const current = ticket("message");
   try {
     const found = await api("/api/message", { id });
+    if (!current()) return;
     const parts = [];
     for (const message of found.messages) {
       parts.push(el("h3", {}, `${message.type || "message"} on ${message.topic}`),
@@ -209,7 +222,7 @@ async function openMessage(id) {
         el("td", {}, a.attempt), el("td", {}, describe(a)), el("td", {}, a.status ?? ""),
         el("td", {}, a.latency_ms != null ? Math.round(a.latency_ms) + " ms" : ""))))));
     target.replaceChildren(...parts);
-  } catch (problem) { error(target, problem); }
+  } catch (problem) { if (current()) error(target, problem); }
 }
 
 // -- story --------------------------------------------------------------------------------
@@ -240,8 +253,10 @@ async function loadStory(event) {
   const id = document.getElementById("story-id").value.trim();
   if (!id) return;
   target.replaceChildren(el("p", { class: "hint" }, "following…"));
+  const current = ticket("story");
   try {
     const story = await api("/api/story", { id });
+    if (!current()) return;
     const c = story.counts;
     target.replaceChildren(
       el("p", { id: "story-summary" }, `${c.events} events, ${c.deliveries} deliveries, ${c.dead_letters} dead letters, `
@@ -251,15 +266,17 @@ async function loadStory(event) {
           el("td", { title: e.causation_id }, short(e.causation_id)),
           el("td", {}, e.deliveries.map((d) => `${d.agent}: ${d.outcome}${d.attempt ? " #" + d.attempt : ""}`).join("; ")))))),
       el("ol", { id: "timeline" }, story.timeline.map(storyItem)));
-  } catch (problem) { error(target, problem); }
+  } catch (problem) { if (current()) error(target, problem); }
 }
 
 // -- dead letters -------------------------------------------------------------------------
 
 async function loadDeadLetters() {
   const status = document.getElementById("dl-status");
+  const current = ticket("deadletters");
   try {
     const found = await api("/api/deadletters");
+    if (!current()) return;
     status.textContent = `${found.total} dead letter(s), ${new Date().toLocaleTimeString()}`;
     document.querySelector("#dl-subscriptions tbody").replaceChildren(...state.overview.subscriptions.map((s) =>
       el("tr", { data: { subscription: s.subscription } }, el("td", {}, s.dead_letter_subscription), el("td", {}, s.agent),
@@ -274,7 +291,7 @@ async function loadDeadLetters() {
           document.getElementById("dl-detail").textContent = json({ attributes: d.attributes, data: d.data });
         } }, "Show"), " ",
         el("button", { type: "button", class: "redrive", onclick: () => redrive(d) }, "Redrive")))));
-  } catch (problem) { status.textContent = String(problem.message || problem); }
+  } catch (problem) { if (current()) status.textContent = String(problem.message || problem); }
 }
 
 async function redrive(letter) {
@@ -359,20 +376,24 @@ async function publish(event) {
 
 async function loadData() {
   const select = document.getElementById("collection");
+  const current = ticket("collections");
   try {
     const found = await api("/api/data/collections");
-    const current = select.value;
+    if (!current()) return;
+    const chosen = select.value;
     select.replaceChildren(...found.collections.map((name) => el("option", { value: name }, name)));
-    if (found.collections.includes(current)) select.value = current;
+    if (found.collections.includes(chosen)) select.value = chosen;
     await Promise.all([loadDocuments(), loadCalls()]);
-  } catch (problem) { error(document.getElementById("documents"), problem); }
+  } catch (problem) { if (current()) error(document.getElementById("documents"), problem); }
 }
 
 async function loadDocuments() {
   const target = document.getElementById("documents");
   const collection = document.getElementById("collection").value;
+  const current = ticket("documents");
   if (!collection) return target.replaceChildren(el("p", { class: "hint" }, "no collections yet"));
   const found = await api("/api/data/documents", { collection, limit: 200 });
+  if (!current()) return;
   target.replaceChildren(el("h3", {}, `${collection} (${found.documents.length})`),
     ...found.documents.map((d) => el("details", { data: { path: d.path } },
       el("summary", {}, d.id, d.fields.state ? ` — ${d.fields.state}` : d.fields.status ? ` — ${d.fields.status}` : ""),
@@ -381,7 +402,9 @@ async function loadDocuments() {
 
 async function loadCalls() {
   const target = document.getElementById("calls");
+  const current = ticket("calls");
   const found = await api("/api/sandbox/calls", { service: document.getElementById("calls-service").value, limit: 300 });
+  if (!current()) return;
   if (!found.sandbox) return target.replaceChildren(el("p", { class: "hint" }, "no sandbox runs"));
   target.replaceChildren(el("h3", {}, `sandbox calls (${found.calls.length})`),
     ...found.calls.slice().reverse().map((c) => el("details", { data: { service: c.service } },

@@ -6,6 +6,7 @@ poison message and redrives it to the scheduler only, publishes a booking from t
 that a third-party failure dead-letters, redrives it and sees it processed. Takes the
 README's screenshot: into the test's temporary folder, or over docs/console.png with
 ``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it was).
+A second test holds one answer back to show that a view keeps its latest choice's answer.
 """
 
 from __future__ import annotations
@@ -265,3 +266,47 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
         )
         page.screenshot(path=str(target), full_page=True)
         assert target.stat().st_size > 10_000
+
+
+# Holds the answer for the documents of ``console-test-earlier`` back by 3 s and counts
+# those held answers once delivered, so the test knows the stale answer has arrived.
+HOLD_EARLIER_DOCUMENTS = """(() => {
+    const original = window.fetch.bind(window);
+    window.heldAnswers = 0;
+    window.fetch = async (resource, options) => {
+        const answer = await original(resource, options);
+        if (String(resource).includes("collection=console-test-earlier")) {
+            await new Promise((resolve) => setTimeout(resolve, 3000));
+            window.heldAnswers += 1;
+        }
+        return answer;
+    };
+})();"""
+
+
+def test_a_slow_answer_for_an_earlier_choice_never_replaces_the_current_one(
+    fleet: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = fleet["state"]
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", state["firestore"]["emulator_host"])
+    from google.cloud import firestore
+
+    client = firestore.Client(project=state["project"])
+    for collection in ("console-test-earlier", "console-test-later"):
+        client.collection(collection).document("only").set({"state": collection})
+
+    with chromium_page(fleet["root"] / "chromium-profile-stale") as page:
+        page.add_init_script(HOLD_EARLIER_DOCUMENTS)
+        page.goto(state["console"]["url"])
+        page.wait_for_selector("body[data-ready=true]")
+        page.click('#tabs button[data-tab="data"]')
+        page.wait_for_selector('#collection option[value="console-test-later"]', state="attached")
+        page.select_option("#collection", "console-test-earlier")
+        page.select_option("#collection", "console-test-later")
+        page.wait_for_function("() => window.heldAnswers >= 1", timeout=WAIT_MS)
+        page.wait_for_timeout(200)  # the held answer's own handler has run by now
+
+        assert page.locator("#documents h3").inner_text() == "console-test-later (1)"
+        assert page.locator("#documents details summary").inner_text() == (
+            "only — console-test-later"
+        )
