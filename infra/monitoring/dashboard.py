@@ -109,19 +109,23 @@ def agent_widgets(plan: AgentPlan) -> list[dict[str, Any]]:
     return widgets
 
 
+def tile(x: int, y: int, widget: dict[str, Any]) -> dict[str, Any]:
+    """A mosaic tile as the Monitoring API returns it: a position of 0 is omitted.
+
+    The API serialises the dashboard with proto3's JSON mapping, which leaves out fields
+    holding their default value, so a tile sent with ``"xPos": 0`` comes back without it
+    and the provider shows an update on every ``pulumi up`` (terraform-provider-google
+    #16173). Omitting the zeros sends exactly what comes back."""
+    position = {key: value for key, value in (("xPos", x), ("yPos", y)) if value}
+    return {**position, "width": TILE_WIDTH, "height": TILE_HEIGHT, "widget": widget}
+
+
 def dashboard(plans: dict[str, AgentPlan], stack: str) -> dict[str, Any]:
-    tiles: list[dict[str, Any]] = []
-    for row, name in enumerate(sorted(plans)):
-        for column, widget in enumerate(agent_widgets(plans[name])):
-            tiles.append(
-                {
-                    "xPos": column * TILE_WIDTH,
-                    "yPos": row * TILE_HEIGHT,
-                    "width": TILE_WIDTH,
-                    "height": TILE_HEIGHT,
-                    "widget": widget,
-                }
-            )
+    tiles = [
+        tile(column * TILE_WIDTH, row * TILE_HEIGHT, widget)
+        for row, name in enumerate(sorted(plans))
+        for column, widget in enumerate(agent_widgets(plans[name]))
+    ]
     return {
         "displayName": f"Switchboard agents ({stack})",
         "labels": {"switchboard": ""},

@@ -180,7 +180,19 @@ def test_dashboard_shows_every_agent_and_is_deterministic() -> None:
     for consumer in load_catalogue().consumers():
         assert f'"{consumer.subscription_id}"' in filters
         assert f'"{consumer.dead_letter_subscription_id}"' in filters
-    assert all(t["xPos"] + t["width"] <= document["mosaicLayout"]["columns"] for t in tiles)
+    assert all(t.get("xPos", 0) + t["width"] <= document["mosaicLayout"]["columns"] for t in tiles)
+    positions = [(t.get("xPos", 0), t.get("yPos", 0)) for t in tiles]
+    assert len(set(positions)) == len(positions), "two tiles share a position"
+
+
+def test_dashboard_tiles_carry_no_zero_position() -> None:
+    """The Monitoring API omits a zero position (proto3 JSON), so a tile that sends one
+    diffs on every `pulumi up` (terraform-provider-google #16173)."""
+    plans = plan_fleet(load_catalogue(), settings_for("dev"))
+    tiles = json.loads(dashboard_json(plans, "dev"))["mosaicLayout"]["tiles"]
+    assert any("xPos" not in t for t in tiles) and any("yPos" not in t for t in tiles)
+    for t in tiles:
+        assert t.get("xPos", 1) != 0 and t.get("yPos", 1) != 0, t
 
 
 @pytest.mark.parametrize(
