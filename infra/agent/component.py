@@ -21,6 +21,7 @@ from infra.agent.subscription import PushSubscription, PushSubscriptionArgs, Pus
 from infra.agent.workload import BASE_IMAGES, WorkloadInputs, declare_workload
 from infra.artifacts.sources import REPOSITORY_ID
 from infra.build import AgentImage, AgentImageArgs
+from infra.iam import GrantPropagation, GrantPropagationArgs
 from infra.network.egress import VpcEgress
 from infra.packaging.archive import build_archive
 from infra.secrets.store import SecretRef
@@ -101,6 +102,13 @@ class Agent(pulumi.ComponentResource):
             for consumer in plan.consumers
         }
         grants += [route.agent_publisher for route in self.subscriptions.values()]
+        # A revision checks its secret access when it is created: wait for the grants to
+        # take effect, not only to exist (infra/iam/propagation.py).
+        propagated = GrantPropagation(
+            f"{plan.name}-runtime-grants-propagated",
+            GrantPropagationArgs(grants=grants),
+            opts=child,
+        )
 
         self.archive = build_archive(args.functions_root, plan.name, args.build_dir)
         source = gcp.storage.BucketObject(
@@ -133,6 +141,7 @@ class Agent(pulumi.ComponentResource):
             # versions the revision reads: all must exist before the first revision starts.
             depends_on=[
                 *grants,
+                propagated,
                 *args.builder_grants,
                 *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
                 *args.depends_on,
@@ -190,10 +199,10 @@ class Agent(pulumi.ComponentResource):
 
     def _grant_runtime_access(
         self, args: AgentArgs, member: pulumi.Output[str]
-    ) -> list[pulumi.Resource]:
+    ) -> list[pulumi.CustomResource]:
         plan = args.plan
         child = pulumi.ResourceOptions(parent=self)
-        grants: list[pulumi.Resource] = []
+        grants: list[pulumi.CustomResource] = []
         for grant in plan.grants:
             if grant.member != "agent" or (
                 grant.kind == "topic" and grant.resource not in args.topics
@@ -265,10 +274,23 @@ class Agent(pulumi.ComponentResource):
             member=args.pubsub_service_agent,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # The first push needs both grants in effect, and a dead letter needs the service
+        # agent's publish grant on the dead-letter topic: a push refused with 403 is
+        # retried, then dead-lettered, so the subscription waits for them to propagate.
+        push_grants = [
+            run_invoker,
+            token_creator,
+            *(route.pubsub_publisher for route in self.subscriptions.values()),
+        ]
+        propagated = GrantPropagation(
+            f"{plan.name}-push-grants-propagated",
+            GrantPropagationArgs(grants=push_grants),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         target = PushTarget(
             endpoint=self.url,
             invoker_email=self.invoker.email,
-            depends_on=(run_invoker, token_creator),
+            depends_on=(run_invoker, token_creator, propagated),
         )
         for route in self.subscriptions.values():
             route.attach(target)

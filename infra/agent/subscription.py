@@ -80,7 +80,7 @@ class PushSubscription(pulumi.ComponentResource):
             labels={**args.labels, "role": "dead-letter"},
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
-        self._dead_letter_publisher = gcp.pubsub.TopicIAMMember(
+        self.pubsub_publisher = gcp.pubsub.TopicIAMMember(
             f"{consumer.dead_letter_topic_id}-pubsub-publisher",
             project=args.project,
             topic=self.dead_letter_topic.name,
@@ -88,6 +88,7 @@ class PushSubscription(pulumi.ComponentResource):
             member=args.pubsub_service_agent,
             opts=child,
         )
+        """The Pub/Sub service agent's grant to forward dead letters to the topic."""
         self.agent_publisher = gcp.pubsub.TopicIAMMember(
             f"{consumer.dead_letter_topic_id}-agent-publisher",
             project=args.project,
@@ -131,7 +132,7 @@ class PushSubscription(pulumi.ComponentResource):
                 parent=self,
                 delete_before_replace=True,
                 replace_on_changes=["filter"],
-                depends_on=[self._dead_letter_publisher, *target.depends_on],
+                depends_on=[self.pubsub_publisher, *target.depends_on],
             ),
         )
         gcp.pubsub.SubscriptionIAMMember(

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
+from infra.iam import GrantPropagation, GrantPropagationArgs
+
 BUILDER_ACCOUNT_ID = "sb-builder"
 REPOSITORY_ID = "switchboard-agents"
 
@@ -98,8 +100,17 @@ class AgentSources(pulumi.ComponentResource):
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.builder_grants: list[pulumi.Resource] = [log_writer, image_writer, source_reader]
-        """Everything a build run as ``builder`` needs: builds wait for all of it."""
+        grants = [log_writer, image_writer, source_reader]
+        # A build reads and writes as ``builder`` the moment it starts: the grants must be
+        # in effect, not only accepted (infra/iam/propagation.py).
+        propagated = GrantPropagation(
+            "builder-grants-propagated",
+            GrantPropagationArgs(grants=grants),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.builder_grants: list[pulumi.Resource] = [*grants, propagated]
+        """Everything a build run as ``builder`` needs, and the wait for it to take effect:
+        builds wait for all of it."""
         self.builder_name = pulumi.Output.all(args.project, self.builder.email).apply(
             lambda parts: f"projects/{parts[0]}/serviceAccounts/{parts[1]}"
         )
