@@ -149,7 +149,9 @@ def test_a_push_before_the_invoker_may_mint_tokens_is_caught() -> None:
     def no_token_creator(manifest: Manifest) -> None:
         subscription = next(r for r in manifest["resources"] if r["id"] == target)
         subscription["dependencies"] = [
-            d for d in subscription["dependencies"] if "token-creator" not in d
+            d
+            for d in subscription["dependencies"]
+            if "token-creator" not in d and not d.endswith("-grants-propagated")
         ]
 
     findings = broken("staging", no_token_creator)
@@ -162,10 +164,39 @@ def test_a_dead_letter_policy_before_the_service_agent_may_publish_is_caught() -
     def no_publisher(manifest: Manifest) -> None:
         subscription = next(r for r in manifest["resources"] if r["id"] == target)
         subscription["dependencies"] = [
-            d for d in subscription["dependencies"] if not d.endswith("-pubsub-publisher")
+            d
+            for d in subscription["dependencies"]
+            if not d.endswith(("-pubsub-publisher", "-grants-propagated"))
         ]
 
     assert ("identity-grants-first", target) in rules_fired(broken("dev", no_publisher))
+
+
+@pytest.mark.parametrize(
+    ("target", "wait"),
+    [
+        (
+            "gcp:pubsub/subscription:Subscription::billing-on-payments",
+            "billing-push-grants-propagated",
+        ),
+        (
+            "gcp:cloudfunctionsv2/function:Function::scheduler",
+            "scheduler-runtime-grants-propagated",
+        ),
+        ("gcp:cloudfunctionsv2/function:Function::ledger", "builder-grants-propagated"),
+        ("pulumi-python:dynamic:Resource::gateway-build", "builder-grants-propagated"),
+    ],
+)
+def test_a_first_use_before_its_grants_propagate_is_caught(target: str, wait: str) -> None:
+    """The grants still come first; only the wait for them to take effect is gone."""
+
+    def no_propagation_wait(manifest: Manifest) -> None:
+        node = next(r for r in manifest["resources"] if r["id"] == target)
+        node["dependencies"] = [d for d in node["dependencies"] if not d.endswith(f"::{wait}")]
+
+    findings = broken("dev", no_propagation_wait)
+    assert ("grant-propagated-first", target) in rules_fired(findings)
+    assert not [f for f in findings if f.rule == "identity-grants-first"]
 
 
 def test_an_alert_on_a_metric_created_in_the_same_deploy_is_caught() -> None:
@@ -221,7 +252,8 @@ def test_a_stack_without_a_kms_secrets_provider_is_caught(tmp_path: Path) -> Non
 
 def test_every_rule_has_a_test_that_makes_it_fire() -> None:
     names = {rule.__name__ for rule in RULES}
-    assert len(names) == 7  # images, secrets, APIs, grants, races, archives, provider
+    # images, secrets, APIs, grants, propagation, races, archives, provider
+    assert len(names) == 8
 
 
 def test_the_command_reports_and_exits_by_outcome(

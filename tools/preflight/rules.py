@@ -7,12 +7,16 @@ the mocks accepted the program. Each finding names the resource and the fix.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
+from infra.iam.propagation import GRANTS, SECONDS
 from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
+from tools.preflight.canonical import fields_in_canonical_form
+from tools.preflight.findings import Finding, Rule, StackFacts
 from tools.preflight.graph import Node, Render
+
+__all__ = ["RULES", "Finding", "Rule", "StackFacts", "check"]
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 RUN_SERVICE = "gcp:cloudrunv2/service:Service"
@@ -38,28 +42,6 @@ GRANT_TYPES = frozenset(
 DIGEST = re.compile(r"^(?P<name>[^@\s]+)@sha256:[0-9a-f]{64}$")
 USER_METRIC = re.compile(r"logging\.googleapis\.com/user/([A-Za-z0-9_.\-/]+)")
 PUBSUB_AGENT = re.compile(r"^serviceAccount:service-\d+@gcp-sa-pubsub\.iam\.gserviceaccount\.com$")
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    resource: str
-    problem: str
-    fix: str
-
-
-@dataclass(frozen=True)
-class StackFacts:
-    """What the preflight knows of the stack besides its render (from Pulumi.<stack>.yaml)."""
-
-    external_secrets: Mapping[str, str] = field(default_factory=dict)
-    """secret name -> the pinned version the stack says exists out of band."""
-    secrets_provider: str | None = None
-    archive_requirements: Mapping[str, list[str]] = field(default_factory=dict)
-    """archive object name -> the requirement lines of the archive the repository builds."""
-
-
-Rule = Callable[[Render, StackFacts], Iterator[Finding]]
 
 
 def _get(value: Any, *path: str | int) -> Any:
@@ -235,19 +217,21 @@ def _grant_subject(grant: Node) -> str | None:
     return member.removeprefix("serviceAccount:") if member.startswith("serviceAccount:") else None
 
 
-def identities_wait_for_their_grants(render: Render, facts: StackFacts) -> Iterator[Finding]:
-    """A resource acting as a service account waits for every grant to it (and every grant
-    on it, e.g. token creation for Pub/Sub), except grants on the resource itself."""
+def grants_in_use(render: Render) -> Iterator[tuple[Node, Node]]:
+    """(resource, grant) for every grant a resource acts through: a grant to an identity it
+    acts as (or hands to Google to act as), a grant on that identity (token creation for
+    Pub/Sub), and for a subscription with a dead-letter policy, the Pub/Sub service agent's
+    grant on its dead-letter topic. Grants on the resource itself are left out (they come
+    after it)."""
     grants = [n for n in render.nodes.values() if n.type in GRANT_TYPES]
     for node in render.nodes.values():
         identities = _identities(node)
         dead_letter = node.type == SUBSCRIPTION and _get(node.inputs, "deadLetterPolicy")
         if not identities and not dead_letter:
             continue
-        waits = render.waits_for(node.id)
         for grant in grants:
-            if grant.id in waits or node.id in render.waits_for(grant.id):
-                continue  # already first, or a grant on this very resource (comes after it)
+            if node.id in render.waits_for(grant.id):
+                continue  # a grant on this very resource (comes after it)
             subject = _grant_subject(grant)
             on_account = str(grant.inputs.get("serviceAccountId", "")).rsplit("/", 1)[-1]
             uses = subject in identities or (
@@ -257,13 +241,47 @@ def identities_wait_for_their_grants(render: Render, facts: StackFacts) -> Itera
                 topic = str(_get(node.inputs, "deadLetterPolicy", "deadLetterTopic"))
                 uses = uses or topic.rsplit("/", 1)[-1] == str(grant.inputs.get("topic"))
             if uses:
-                yield Finding(
-                    "identity-grants-first",
-                    node.id,
-                    f"acts through an identity granted by {grant.id} but does not wait for it: "
-                    "its first run (build, revision, push, dead letter) fails or is lost",
-                    f"add {grant.id} to its depends_on",
-                )
+                yield node, grant
+
+
+def identities_wait_for_their_grants(render: Render, facts: StackFacts) -> Iterator[Finding]:
+    """A resource acting as a service account waits for every grant to it (and every grant
+    on it, e.g. token creation for Pub/Sub), except grants on the resource itself."""
+    for node, grant in grants_in_use(render):
+        if grant.id not in render.waits_for(node.id):
+            yield Finding(
+                "identity-grants-first",
+                node.id,
+                f"acts through an identity granted by {grant.id} but does not wait for it: "
+                "its first run (build, revision, push, dead letter) fails or is lost",
+                f"add {grant.id} to its depends_on",
+            )
+
+
+CHECKED_AT_FIRST_USE = frozenset({FUNCTION, RUN_SERVICE, BUILD, SUBSCRIPTION})
+"""What GCP checks a grant for the moment it is created or first runs: a revision its
+secret access (terraform-provider-google #13786), a build its reads and pushes, a push
+subscription its invoker and token grants (a refused push is retried, then dead-lettered).
+A Cloud Scheduler job is left out: its first run is at its next schedule, and retried."""
+
+
+def grants_propagate_before_first_use(render: Render, facts: StackFacts) -> Iterator[Finding]:
+    """IAM is eventually consistent (up to about 7 minutes): a resource GCP checks a grant
+    for at creation or first use waits for a propagation wait that follows that grant."""
+    waits = [n for n in render.of_type(BUILD) if {GRANTS, SECONDS} <= set(n.inputs)]
+    for node, grant in grants_in_use(render):
+        if node.type not in CHECKED_AT_FIRST_USE or node in waits:
+            continue
+        before = render.waits_for(node.id)
+        if any(w.id in before and grant.id in w.dependencies for w in waits):
+            continue
+        yield Finding(
+            "grant-propagated-first",
+            node.id,
+            f"acts through {grant.id} as soon as it is created, but waits only for the grant "
+            "to exist, not to take effect (IAM propagation takes up to about 7 minutes)",
+            "follow the grant with an infra.iam.GrantPropagation and depend on it",
+        )
 
 
 # --- 5. eventual consistency ----------------------------------------------------------
@@ -338,6 +356,8 @@ RULES: tuple[Rule, ...] = (
     secret_versions_exist,
     resources_wait_for_their_apis,
     identities_wait_for_their_grants,
+    grants_propagate_before_first_use,
+    fields_in_canonical_form,
     no_known_race_in_one_step,
     archives_pin_what_the_tests_ran,
     stack_has_a_secrets_provider,
