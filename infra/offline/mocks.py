@@ -4,7 +4,17 @@
 service URLs, the Pub/Sub service agent), so the program's ``Output`` plumbing (push
 endpoints, OIDC audiences, IAM members) resolves exactly as it would in a real preview.
 :class:`RecordingMonitor` keeps each RegisterResource request: type, name, parent,
-dependencies, resource options and inputs, for tests and the offline render.
+dependencies, resource options and inputs, and each Invoke request (a data source the
+program reads: token and arguments), for tests and the offline render.
+
+Preview mode (``GcpMocks(preview=True)``, with ``set_mocks(..., preview=True)``) answers
+as the engine does in a first ``pulumi preview``: a resource to be created has no id yet
+and only its inputs come back, so every output the cloud computes (an account's email, a
+topic's id, a service's URL, a build's digest) is unknown, and so is everything the
+program derives from it. The SDK resolves a property the answer lacks as unknown when
+``dry_run`` is set (pulumi/runtime/rpc.py ``resolve_properties``), and an empty id as
+unknown (pulumi/runtime/resource.py ``register_resource``). Invokes still answer: the
+engine runs data sources in a preview too, as the identity running it.
 """
 
 from __future__ import annotations
@@ -39,11 +49,17 @@ class GcpMocks(pulumi.runtime.Mocks):
     version exists and is enabled.
     """
 
-    def __init__(self, secret_versions: dict[str, dict[str, bool]] | None = None) -> None:
+    def __init__(
+        self, secret_versions: dict[str, dict[str, bool]] | None = None, *, preview: bool = False
+    ) -> None:
         super().__init__()
         self.secret_versions = secret_versions
+        self.preview = preview
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+        if self.preview and not args.resource_id:
+            # A create in a preview: no id, only the inputs (see the module docstring).
+            return "", dict(args.inputs)
         if args.typ == IMAGE_BUILD and "image_name" in args.inputs:
             return built_image(dict(args.inputs))
         inputs = dict(args.inputs)
@@ -250,10 +266,33 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class InvokeRecord:
+    """One Invoke request (a data source or provider function the program calls)."""
+
+    token: str
+    args: dict[str, Any]
+    failed: bool
+    """The mock answered with failures (the program sees an exception)."""
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.invokes: list[InvokeRecord] = []
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":  # the SDK's own, not a cloud read
+            self.invokes.append(
+                InvokeRecord(
+                    token=request.tok,
+                    args=rpc.deserialize_properties(request.args),
+                    failed=bool(response.failures),
+                )
+            )
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
