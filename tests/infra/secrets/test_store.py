@@ -150,3 +150,26 @@ def test_a_disabled_external_version_is_refused() -> None:
     }
     with pytest.raises(SettingsError, match="version 1 exists but is not enabled"):
         run_stack("dev", mocks=GcpMocks(secret_versions=existing))
+
+
+SECRET_VERSION_READ = "gcp:secretmanager/getSecretVersion:getSecretVersion"
+
+
+def test_a_preview_reads_no_secret_version_and_the_update_still_checks() -> None:
+    """Issue 18, problem 4: a pull-request preview runs as the previewer, which has no
+    Secret Manager role; the program must not read secret versions there. The update of
+    the same `pulumi up` checks them before its first resource."""
+    nothing_exists: dict[str, dict[str, bool]] = {}
+    preview = run_stack("dev", mocks=GcpMocks(nothing_exists, preview=True), preview=True)
+    assert preview.registrations, "the preview declared the stack"
+    assert [i.token for i in preview.invokes if i.token == SECRET_VERSION_READ] == []
+    with pytest.raises(SettingsError, match="external secret versions missing"):
+        run_stack("dev", mocks=GcpMocks(nothing_exists))
+
+
+def test_an_update_reads_each_external_version_as_metadata_only() -> None:
+    run = run_stack("dev")
+    reads = [i for i in run.invokes if i.token == SECRET_VERSION_READ]
+    external = stack_config("dev")["switchboard:secrets"]
+    assert sorted(str(i.args["secret"]) for i in reads) == sorted(external)
+    assert all(i.args["fetchSecretData"] is False for i in reads)  # never versions.access
