@@ -130,3 +130,16 @@ def test_a_read_moved_into_the_preview_gives_the_previewer_its_role() -> None:
     token = "gcp:secretmanager/getSecretVersion:getSecretVersion"
     moved[token] = replace(moved[token], at_preview=True)
     assert "roles/secretmanager.viewer" in previewer_roles(moved)
+
+
+def test_docs_carry_the_reads_table() -> None:
+    text = (REPO_ROOT / "docs" / "ci-cd.md").read_text()
+    section = text.split("### The previewer's roles", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(
+        r"^\| `([^`]+)` \(.+\) \| `([^`]+)` \| `([^`]+)` \| (yes|no)\b", section, re.MULTILINE
+    )
+    documented = {token: (permission, role, at == "yes") for token, permission, role, at in rows}
+    assert documented == {
+        token.rsplit(":", 1)[0]: (read.permission, read.role, read.at_preview)
+        for token, read in PROGRAM_READS.items()
+    }
