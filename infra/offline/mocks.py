@@ -45,12 +45,16 @@ class GcpMocks(pulumi.runtime.Mocks):
     """Computed outputs per resource type, keyed by Pulumi type token.
 
     ``secret_versions``: the Secret Manager versions that exist out of band, as
-    ``{secret: {version: enabled}}``; None (the default) answers that every asked-for
-    version exists and is enabled.
+    ``{secret: {version: state}}`` (``ENABLED``, ``DISABLED`` or ``DESTROYED``); None (the
+    default) answers that every asked-for version exists and is enabled. The answer is the
+    provider's: ``enabled`` is true for any version that exists, whatever its state, and a
+    destroyed version carries ``destroyTime`` (terraform-provider-google
+    ``data_source_secret_manager_secret_version.go`` sets ``enabled`` to true
+    unconditionally and copies ``destroyTime``).
     """
 
     def __init__(
-        self, secret_versions: dict[str, dict[str, bool]] | None = None, *, preview: bool = False
+        self, secret_versions: dict[str, dict[str, str]] | None = None, *, preview: bool = False
     ) -> None:
         super().__init__()
         self.secret_versions = secret_versions
@@ -207,18 +211,22 @@ class GcpMocks(pulumi.runtime.Mocks):
                         f"{secret}/versions/{version}] not found.",
                     )
                 ]
-            enabled = versions[version]
+            state = versions[version]
         else:
-            enabled = True
+            state = "ENABLED"
         name = f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret}/versions/{version}"
-        return {
+        answer = {
             "name": name,
             "id": name,
             "project": project,
             "secret": secret,
             "version": version,
-            "enabled": enabled,
-        }, []
+            "enabled": True,  # as the provider: whatever the version's state
+            "createTime": "2026-01-01T00:00:00Z",
+        }
+        if state == "DESTROYED":
+            answer["destroyTime"] = "2026-01-02T00:00:00Z"
+        return answer, []
 
 
 def mock_digest(image_name: str, content_hash: str) -> str:

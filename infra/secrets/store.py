@@ -131,6 +131,11 @@ def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[s
     terraform-provider-google ``data_source_secret_manager_secret_version.go`` (one GET of
     ``.../versions/N``, ``:access`` only when ``fetch_secret_data``). The previewer's
     roles are derived from what the program reads at preview (bootstrap/.../roles.py).
+
+    What this can tell: the version exists, and whether it was destroyed (the data source
+    copies ``destroyTime``). What it cannot: a *disabled* version. The provider answers
+    ``enabled = true`` for any version it finds, whatever its state, so a disabled pinned
+    version passes here and the revision that reads it fails to start.
     """
     if pulumi.runtime.is_dry_run():
         if any(source.kind == SECRET_EXTERNAL for source in settings.secrets.values()):
@@ -155,13 +160,13 @@ def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[s
                 )
             )
             continue
-        if not found.enabled:
+        if found.destroy_time:
             problems.append(
                 external_secret_problem(
                     settings,
                     name,
                     readers.get(name, []),
-                    f"version {source.version} exists but is not enabled",
+                    f"version {source.version} was destroyed ({found.destroy_time})",
                 )
             )
     if problems:
