@@ -19,18 +19,26 @@ engine runs data sources in a preview too, as the identity running it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import dill
 import pulumi
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime import MockCallArgs, MockResourceArgs, rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from infra.build.image import RESOURCE_TYPE as IMAGE_BUILD
+from infra.build.image import RESOURCE_TYPE as DYNAMIC_TYPE  # every dynamic resource's
 from infra.build.spec import BuildSpec
 
 FAKE_PROJECT_NUMBER = "123456789012"
+
+
+class DynamicCheckFailedError(Exception):
+    """A dynamic provider's ``check`` refused its inputs: the engine stops the preview or
+    update ("One or more resource validation errors occurred; refusing to proceed")."""
 
 
 def _short_hash(*parts: str) -> str:
@@ -60,11 +68,17 @@ class GcpMocks(pulumi.runtime.Mocks):
         self.secret_versions = secret_versions
         self.preview = preview
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == DYNAMIC_TYPE:
+            dynamic_check(args.name, dict(args.inputs))
         if self.preview and not args.resource_id:
             # A create in a preview: no id, only the inputs (see the module docstring).
             return "", dict(args.inputs)
-        if args.typ == IMAGE_BUILD and "image_name" in args.inputs:
+        return self._created(args)
+
+    def _created(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+        """What a create answers in an update: the inputs and what GCP computes."""
+        if args.typ == DYNAMIC_TYPE and "image_name" in args.inputs:  # an image build
             return built_image(dict(args.inputs))
         inputs = dict(args.inputs)
         project = _plain(inputs.get("project")) or "mock-project"
@@ -227,6 +241,22 @@ class GcpMocks(pulumi.runtime.Mocks):
         if state == "DESTROYED":
             answer["destroyTime"] = "2026-01-02T00:00:00Z"
         return answer, []
+
+
+def dynamic_check(name: str, inputs: dict[str, Any]) -> None:
+    """Run a dynamic resource's own provider ``check`` on its inputs, as the dynamic
+    provider host does before every preview and update (pulumi/dynamic/__main__.py
+    ``Check``: the pickled provider from ``__provider``, the inputs deserialized with
+    unknowns kept as ``pulumi.output.Unknown``, which is what the mock monitor hands over
+    in a preview too). Raises :class:`DynamicCheckFailedError` on any failure."""
+    serialized = _plain(inputs.get(PROVIDER_KEY))
+    if not isinstance(serialized, str):
+        raise DynamicCheckFailedError(f"{name}: no serialized provider in {PROVIDER_KEY}")
+    provider = dill.loads(base64.b64decode(serialized))  # our own program's pickle
+    result = provider.check({}, inputs)
+    if result.failures:
+        reasons = "; ".join(f"{f.property}: {f.reason}" for f in result.failures)
+        raise DynamicCheckFailedError(f"{name}: the provider's check refused it: {reasons}")
 
 
 def mock_digest(image_name: str, content_hash: str) -> str:

@@ -12,8 +12,10 @@ from typing import Any
 import pulumi
 import pytest
 
+import infra.build.provider
+from infra.build.spec import INPUTS
 from tests.tools.conftest import fresh_render, preview_render
-from tools.preflight.__main__ import main, stack_facts
+from tools.preflight.__main__ import _check_preview, main, stack_facts
 from tools.preflight.graph import Render
 from tools.preflight.preview import check_preview
 from tools.preflight.preview_rules import check_reads
@@ -47,6 +49,21 @@ def test_reintroducing_problem_4_fails_the_preflight(monkeypatch: pytest.MonkeyP
     assert manifest["mode"] == "preview"
     assert {i["token"] for i in manifest["invokes"]} == {SECRET_VERSION_READ}
     assert ("preview-read-allowed", SECRET_VERSION_READ) in preview_findings("dev", manifest)
+
+
+def test_reintroducing_problem_1_fails_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build provider as it was: only the rpc.UNKNOWN string counted as unknown, while
+    the dynamic-provider host hands over pulumi.output.Unknown objects; the engine stops a
+    preview whose Check fails. The preview render runs the provider's own check."""
+    monkeypatch.setattr(
+        infra.build.provider,
+        "_has_unknowns",
+        lambda props: any(props.get(n) == pulumi.runtime.rpc.UNKNOWN for n in INPUTS),
+    )
+    update = Render.from_manifest(fresh_render("dev"))
+    findings, _ = _check_preview("dev", None, update, stack_facts("dev"))
+    assert [(f.rule, f.resource) for f in findings] == [("preview-runs", "dev (first preview)")]
+    assert "service_account: must be a string, not Unknown" in findings[0].problem
 
 
 def test_an_unmapped_read_is_caught_in_either_mode() -> None:

@@ -23,7 +23,7 @@ from infra.catalogue.errors import CatalogueError
 from infra.packaging.archive import PackagingError, build_archive
 from infra.settings import SECRET_EXTERNAL, SecretSource
 from tools.preflight.graph import Render
-from tools.preflight.preview import check_preview, preview_manifest
+from tools.preflight.preview import PreviewFailedError, check_preview, preview_manifest
 from tools.preflight.preview_rules import check_reads
 from tools.preflight.rules import Finding, StackFacts, check
 from tools.render.manifest import STACKS
@@ -91,6 +91,24 @@ def load_render(stack: str, rendered: Path) -> Render:
         raise PreflightInputError(f"{path}: not a render ({error}); run `make render`") from None
 
 
+def _check_preview(
+    stack: str, directory: Path | None, update: Render, facts: StackFacts
+) -> tuple[list[Finding], int]:
+    try:
+        manifest = _preview(stack, directory)
+    except PreviewFailedError as error:
+        failed = Finding(
+            "preview-runs",
+            f"{stack} (first preview)",
+            f"the program fails when run as a first `pulumi preview` (every computed output "
+            f"unknown): {error}",
+            "make the failing code accept unknown values (python -m tools.render "
+            f"{stack} --preview shows the traceback)",
+        )
+        return [failed], 0
+    return check_preview(manifest, update, facts)
+
+
 def _preview(stack: str, directory: Path | None) -> dict[str, Any]:
     try:
         return preview_manifest(stack, directory)
@@ -135,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             facts = stack_facts(stack, archives=archives)
             update = load_render(stack, args.rendered)
             findings = [*check(update, facts), *check_reads(update, facts)]
-            preview, advisory = check_preview(_preview(stack, args.preview_rendered), update, facts)
+            preview, advisory = _check_preview(stack, args.preview_rendered, update, facts)
         except PreflightInputError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

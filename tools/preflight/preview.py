@@ -22,11 +22,21 @@ from tools.preflight.rules import Finding, StackFacts, check
 from tools.render.manifest import MODE_PREVIEW, manifest_json, render_stack
 
 
+class PreviewFailedError(Exception):
+    """The program failed when run as a first preview (the engine would stop there)."""
+
+
 def preview_manifest(stack: str, directory: Path | None = None) -> dict[str, Any]:
     """``stack``'s preview-mode render: from ``directory/<stack>.json`` when given (it must
-    be a preview render), else rendered now."""
+    be a preview render), else rendered now (:class:`PreviewFailedError` if the program
+    fails: a dynamic provider's check refusing an unknown input, an ``.apply`` that
+    assumed a value, a read that raised)."""
     if directory is None:
-        return json.loads(manifest_json(render_stack(stack, preview=True)))
+        try:
+            return json.loads(manifest_json(render_stack(stack, preview=True)))
+        except Exception as error:  # any failure of the program is the finding
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise PreviewFailedError(f"{type(error).__name__}: {first[:500]}") from None
     path = directory / f"{stack}.json"
     manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("mode") != MODE_PREVIEW:
