@@ -82,5 +82,5 @@ constraints: ## re-pin constraints.txt (and the agents' lock) to what .venv has 
 lock: venv ## re-pin functions/requirements.lock (what every agent archive installs) to .venv
 	$(PY) -m tools.lock
 
-preflight: venv ## model the first `pulumi up` of every stack over rendered/ (make render first)
+preflight: venv ## model the first `pulumi up` (over rendered/: make render first) and the first `pulumi preview` of every stack
 	$(PY) -m tools.preflight

@@ -461,7 +461,7 @@ def validate_secret_sources(settings: StackSettings, readers: Mapping[str, list[
 
 
 class ExternalSecretMissingError(SettingsError):
-    """An ``external:<N>`` secret version that does not exist (or is not enabled)."""
+    """An ``external:<N>`` secret version that does not exist (or was destroyed)."""
 
 
 def external_secret_problem(

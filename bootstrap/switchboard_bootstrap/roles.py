@@ -23,6 +23,9 @@ named so here rather than hidden:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
     "gcp:artifactregistry/repository:Repository": ("roles/artifactregistry.admin",),
     "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": (
@@ -135,11 +138,69 @@ KEY_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 """Deployers unwrap their stack's data key and, on ``pulumi config set --secret``, wrap one."""
 IMPERSONATION_ROLE = "roles/iam.workloadIdentityUser"
 
-PREVIEWER_ROLES: dict[str, str] = {
-    "roles/browser": "the program's getProject look-up; `pulumi preview` does not refresh, "
-    "so it reads nothing else in the stack's project",
+
+@dataclass(frozen=True)
+class ProgramRead:
+    """A data source (invoke) the main program calls while it runs, and what it needs."""
+
+    permission: str
+    """The IAM permission the provider's read needs in the stack's project."""
+    role: str
+    """The narrowest predefined role that holds it (read-only)."""
+    at_preview: bool
+    """The program calls it in a preview too (so the previewer needs ``role``)."""
+    deployer_role: str
+    """The deployer role (:data:`RESOURCE_ROLES`) that already holds ``permission``."""
+    why: str
+    source: str
+
+
+PROGRAM_READS: dict[str, ProgramRead] = {
+    "gcp:organizations/getProject:getProject": ProgramRead(
+        permission="resourcemanager.projects.get",
+        role="roles/browser",
+        at_preview=True,
+        deployer_role="roles/resourcemanager.projectIamAdmin",
+        why="the budget's project number (infra/cost/guards.py, only where "
+        "switchboard:budget.billingAccount is set); its argument is known, so it runs in a "
+        "preview too",
+        source="https://cloud.google.com/iam/docs/roles-permissions/browser",
+    ),
+    "gcp:secretmanager/getSecretVersion:getSecretVersion": ProgramRead(
+        permission="secretmanager.versions.get",
+        role="roles/secretmanager.viewer",
+        at_preview=False,
+        deployer_role="roles/secretmanager.admin",
+        why="each external:<N> secret version exists (infra/secrets/store.py); metadata only "
+        "(fetch_secret_data=False: no versions.access), and only in an update: the program "
+        "skips it in a preview",
+        source="https://cloud.google.com/secret-manager/docs/access-control; "
+        "terraform-provider-google data_source_secret_manager_secret_version.go",
+    ),
 }
-"""What the pull-request previewer gets in each stack project (read-only)."""
+"""Invoke token -> what reading it needs. Every invoke a render records (both modes) must
+have an entry (tests/bootstrap), and a preview-mode render's invokes must all be
+``at_preview`` (``make preflight``, tools/preflight/preview_rules.py)."""
+
+
+def previewer_roles(reads: Mapping[str, ProgramRead] = PROGRAM_READS) -> dict[str, str]:
+    """The previewer's roles in each stack project: those of the reads the program makes
+    in a preview, and nothing else (`pulumi preview` without ``--refresh`` reads no
+    resource: the engine diffs the program against the state)."""
+    roles: dict[str, list[str]] = {}
+    for token, read in sorted(reads.items()):
+        if read.at_preview:
+            roles.setdefault(read.role, []).append(f"{token.rsplit(':', 1)[-1]}: {read.why}")
+    return {role: "; ".join(why) for role, why in sorted(roles.items())}
+
+
+def unmapped_reads(tokens: set[str]) -> list[str]:
+    """The invoke tokens :data:`PROGRAM_READS` has no entry for, sorted."""
+    return sorted(tokens - set(PROGRAM_READS))
+
+
+PREVIEWER_ROLES: dict[str, str] = previewer_roles()
+"""What the pull-request previewer gets in each stack project (read-only), derived."""
 PREVIEWER_STATE_ROLE = "roles/storage.objectViewer"
 """Previews read state; on a bucket backend they take no lock (pulumi/pulumi#13948)."""
 PREVIEWER_KEY_ROLE = "roles/cloudkms.cryptoKeyDecrypter"

@@ -27,6 +27,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN  # the engine's placeholder for a value not known yet
 
 from infra.build.cloud import Endpoints, GoogleBuildApi, Polling, run_build
@@ -57,7 +58,10 @@ def outputs_of(image: BuiltImage, image_uri: str, base_image_warning: str = "") 
 
 
 def _has_unknowns(props: dict[str, Any]) -> bool:
-    return any(props.get(name) == UNKNOWN for name in INPUTS)
+    """Any input not known yet. The dynamic-provider host deserialises unknowns as
+    ``pulumi.output.Unknown`` objects (pulumi/dynamic/__main__.py ``Check`` keeps them),
+    not as the ``rpc.UNKNOWN`` string; both are accepted."""
+    return any(isinstance(props.get(n), Unknown) or props.get(n) == UNKNOWN for n in INPUTS)
 
 
 class ImageBuildProvider(ResourceProvider):

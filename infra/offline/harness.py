@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.offline.mocks import GcpMocks, RecordingMonitor, Registration
+from infra.offline.mocks import GcpMocks, InvokeRecord, RecordingMonitor, Registration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "switchboard"
@@ -64,6 +64,9 @@ def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
 class Run:
     registrations: list[Registration]
     result: Any
+    invokes: list[InvokeRecord] = field(default_factory=list)
+    """Every Invoke (data source read) the program made, in call order."""
+    preview: bool = False
 
     def of_type(self, token: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == token]
@@ -85,17 +88,23 @@ def run_under_mocks(
     secret_keys: list[str] | None = None,
     mocks: GcpMocks | None = None,
     project: str = PROJECT_NAME,
+    preview: bool = False,
 ) -> Run:
     """Run ``program`` as the body of a Pulumi program and record what it registers.
-    ``project`` is the Pulumi project's name (the bootstrap program has its own)."""
+    ``project`` is the Pulumi project's name (the bootstrap program has its own).
+    ``preview``: run as a first ``pulumi preview`` does (``pulumi.runtime.is_dry_run()``
+    is true, every computed output unknown; see :mod:`infra.offline.mocks`)."""
     encrypted = [key for key, value in config.items() if is_encrypted(value)]
     pulumi.runtime.set_all_config(engine_config(config), [*(secret_keys or []), *encrypted])
-    monitor = RecordingMonitor(mocks or GcpMocks())
+    mocks = mocks or GcpMocks(preview=preview)
+    if getattr(mocks, "preview", False) != preview:
+        raise ValueError(f"mocks and run disagree on preview mode (run: preview={preview})")
+    monitor = RecordingMonitor(mocks)
     # A fresh root stack per run, as each `pulumi up` has: stack transformations the
     # program registers (infra/project/apis.py) must not outlive the run.
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
@@ -105,7 +114,7 @@ def run_under_mocks(
         holder["result"] = program()
 
     _sync_await(run_pulumi_func(body))
-    return Run(monitor.registrations, holder.get("result"))
+    return Run(monitor.registrations, holder.get("result"), monitor.invokes, preview)
 
 
 def run_stack(
@@ -114,12 +123,17 @@ def run_stack(
     overrides: Mapping[str, Any] | None = None,
     functions_root: Path | None = None,
     mocks: GcpMocks | None = None,
+    *,
+    preview: bool = False,
 ) -> Run:
-    """Run the real program (``infra.program.run``) with ``Pulumi.<stack>.yaml``."""
+    """Run the real program (``infra.program.run``) with ``Pulumi.<stack>.yaml``;
+    ``preview``: as a first ``pulumi preview`` runs it."""
     from infra.catalogue import FUNCTIONS_DIR
     from infra.program import run
 
     config = stack_config(stack, root)
     config.update(overrides or {})
     root = functions_root or FUNCTIONS_DIR
-    return run_under_mocks(lambda: run(root), stack=stack, config=config, mocks=mocks)
+    return run_under_mocks(
+        lambda: run(root), stack=stack, config=config, mocks=mocks, preview=preview
+    )

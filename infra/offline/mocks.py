@@ -4,23 +4,41 @@
 service URLs, the Pub/Sub service agent), so the program's ``Output`` plumbing (push
 endpoints, OIDC audiences, IAM members) resolves exactly as it would in a real preview.
 :class:`RecordingMonitor` keeps each RegisterResource request: type, name, parent,
-dependencies, resource options and inputs, for tests and the offline render.
+dependencies, resource options and inputs, and each Invoke request (a data source the
+program reads: token and arguments), for tests and the offline render.
+
+Preview mode (``GcpMocks(preview=True)``, with ``set_mocks(..., preview=True)``) answers
+as the engine does in a first ``pulumi preview``: a resource to be created has no id yet
+and only its inputs come back, so every output the cloud computes (an account's email, a
+topic's id, a service's URL, a build's digest) is unknown, and so is everything the
+program derives from it. The SDK resolves a property the answer lacks as unknown when
+``dry_run`` is set (pulumi/runtime/rpc.py ``resolve_properties``), and an empty id as
+unknown (pulumi/runtime/resource.py ``register_resource``). Invokes still answer: the
+engine runs data sources in a preview too, as the identity running it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import dill
 import pulumi
+from pulumi.dynamic.dynamic import PROVIDER_KEY
 from pulumi.runtime import MockCallArgs, MockResourceArgs, rpc
 from pulumi.runtime.mocks import MockMonitor
 
-from infra.build.image import RESOURCE_TYPE as IMAGE_BUILD
+from infra.build.image import RESOURCE_TYPE as DYNAMIC_TYPE  # every dynamic resource's
 from infra.build.spec import BuildSpec
 
 FAKE_PROJECT_NUMBER = "123456789012"
+
+
+class DynamicCheckFailedError(Exception):
+    """A dynamic provider's ``check`` refused its inputs: the engine stops the preview or
+    update ("One or more resource validation errors occurred; refusing to proceed")."""
 
 
 def _short_hash(*parts: str) -> str:
@@ -35,16 +53,32 @@ class GcpMocks(pulumi.runtime.Mocks):
     """Computed outputs per resource type, keyed by Pulumi type token.
 
     ``secret_versions``: the Secret Manager versions that exist out of band, as
-    ``{secret: {version: enabled}}``; None (the default) answers that every asked-for
-    version exists and is enabled.
+    ``{secret: {version: state}}`` (``ENABLED``, ``DISABLED`` or ``DESTROYED``); None (the
+    default) answers that every asked-for version exists and is enabled. The answer is the
+    provider's: ``enabled`` is true for any version that exists, whatever its state, and a
+    destroyed version carries ``destroyTime`` (terraform-provider-google
+    ``data_source_secret_manager_secret_version.go`` sets ``enabled`` to true
+    unconditionally and copies ``destroyTime``).
     """
 
-    def __init__(self, secret_versions: dict[str, dict[str, bool]] | None = None) -> None:
+    def __init__(
+        self, secret_versions: dict[str, dict[str, str]] | None = None, *, preview: bool = False
+    ) -> None:
         super().__init__()
         self.secret_versions = secret_versions
+        self.preview = preview
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
-        if args.typ == IMAGE_BUILD and "image_name" in args.inputs:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == DYNAMIC_TYPE:
+            dynamic_check(args.name, dict(args.inputs))
+        if self.preview and not args.resource_id:
+            # A create in a preview: no id, only the inputs (see the module docstring).
+            return "", dict(args.inputs)
+        return self._created(args)
+
+    def _created(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911
+        """What a create answers in an update: the inputs and what GCP computes."""
+        if args.typ == DYNAMIC_TYPE and "image_name" in args.inputs:  # an image build
             return built_image(dict(args.inputs))
         inputs = dict(args.inputs)
         project = _plain(inputs.get("project")) or "mock-project"
@@ -191,18 +225,38 @@ class GcpMocks(pulumi.runtime.Mocks):
                         f"{secret}/versions/{version}] not found.",
                     )
                 ]
-            enabled = versions[version]
+            state = versions[version]
         else:
-            enabled = True
+            state = "ENABLED"
         name = f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret}/versions/{version}"
-        return {
+        answer = {
             "name": name,
             "id": name,
             "project": project,
             "secret": secret,
             "version": version,
-            "enabled": enabled,
-        }, []
+            "enabled": True,  # as the provider: whatever the version's state
+            "createTime": "2026-01-01T00:00:00Z",
+        }
+        if state == "DESTROYED":
+            answer["destroyTime"] = "2026-01-02T00:00:00Z"
+        return answer, []
+
+
+def dynamic_check(name: str, inputs: dict[str, Any]) -> None:
+    """Run a dynamic resource's own provider ``check`` on its inputs, as the dynamic
+    provider host does before every preview and update (pulumi/dynamic/__main__.py
+    ``Check``: the pickled provider from ``__provider``, the inputs deserialized with
+    unknowns kept as ``pulumi.output.Unknown``, which is what the mock monitor hands over
+    in a preview too). Raises :class:`DynamicCheckFailedError` on any failure."""
+    serialized = _plain(inputs.get(PROVIDER_KEY))
+    if not isinstance(serialized, str):
+        raise DynamicCheckFailedError(f"{name}: no serialized provider in {PROVIDER_KEY}")
+    provider = dill.loads(base64.b64decode(serialized))  # our own program's pickle
+    result = provider.check({}, inputs)
+    if result.failures:
+        reasons = "; ".join(f"{f.property}: {f.reason}" for f in result.failures)
+        raise DynamicCheckFailedError(f"{name}: the provider's check refused it: {reasons}")
 
 
 def mock_digest(image_name: str, content_hash: str) -> str:
@@ -250,10 +304,33 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class InvokeRecord:
+    """One Invoke request (a data source or provider function the program calls)."""
+
+    token: str
+    args: dict[str, Any]
+    failed: bool
+    """The mock answered with failures (the program sees an exception)."""
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.invokes: list[InvokeRecord] = []
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":  # the SDK's own, not a cloud read
+            self.invokes.append(
+                InvokeRecord(
+                    token=request.tok,
+                    args=rpc.deserialize_properties(request.args),
+                    failed=bool(response.failures),
+                )
+            )
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)

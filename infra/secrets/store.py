@@ -8,8 +8,8 @@ see :class:`infra.settings.SecretSource`):
   wait for it, so a revision never starts before its secret has a value, and a new value
   (``pulumi config set --secret``) rolls a new revision.
 - ``external:<N>``: the secret and its versions live outside Pulumi (created with
-  ``gcloud``); :func:`check_external_secrets` proves version N exists before anything is
-  declared, and readers pin N.
+  ``gcloud``); in an update (not a preview) :func:`check_external_secrets` proves version N
+  exists before anything is declared, and readers pin N.
 
 A value never appears in the repository, a plain env var, or the rendered manifest.
 """
@@ -110,12 +110,37 @@ class SecretStore(pulumi.ComponentResource):
         self.register_outputs({"secrets": {n: s.id for n, s in self.managed.items()}})
 
 
-def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[str]]) -> None:
-    """Before anything is declared: every ``external:<N>`` version exists and is enabled.
+EXTERNAL_CHECK_SKIPPED = (
+    "preview: external secret versions are not read in a preview (the previewer may not "
+    "read Secret Manager); `pulumi up` checks them before it declares anything"
+)
 
-    Reads metadata only (``fetch_secret_data=False``: the deployer needs
-    ``secretmanager.versions.get``, not access to the value).
+
+def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[str]]) -> None:
+    """Before anything is declared in an update: every ``external:<N>`` version exists.
+
+    Reads metadata only (``fetch_secret_data=False``: one GET of the version,
+    ``secretmanager.versions.get``, in ``roles/secretmanager.viewer``; never
+    ``versions.access``). Not in a preview: a program-time read runs as whoever runs the
+    program, and the pull-request previewer has no Secret Manager role in the stack
+    projects (a 403 there read as "versions missing"). The update phase of the same
+    ``pulumi up`` runs this before its first resource, as the deployer, so a missing
+    version still stops the deploy before any change. Sources: Secret Manager access
+    control, https://cloud.google.com/secret-manager/docs/access-control (viewer holds
+    ``secretmanager.versions.get``, only ``secretAccessor``/admin hold ``versions.access``);
+    terraform-provider-google ``data_source_secret_manager_secret_version.go`` (one GET of
+    ``.../versions/N``, ``:access`` only when ``fetch_secret_data``). The previewer's
+    roles are derived from what the program reads at preview (bootstrap/.../roles.py).
+
+    What this can tell: the version exists, and whether it was destroyed (the data source
+    copies ``destroyTime``). What it cannot: a *disabled* version. The provider answers
+    ``enabled = true`` for any version it finds, whatever its state, so a disabled pinned
+    version passes here and the revision that reads it fails to start.
     """
+    if pulumi.runtime.is_dry_run():
+        if any(source.kind == SECRET_EXTERNAL for source in settings.secrets.values()):
+            pulumi.log.info(EXTERNAL_CHECK_SKIPPED)
+        return
     problems: list[str] = []
     for name, source in sorted(settings.secrets.items()):
         if source.kind != SECRET_EXTERNAL:
@@ -135,13 +160,13 @@ def check_external_secrets(settings: StackSettings, readers: Mapping[str, list[s
                 )
             )
             continue
-        if not found.enabled:
+        if found.destroy_time:
             problems.append(
                 external_secret_problem(
                     settings,
                     name,
                     readers.get(name, []),
-                    f"version {source.version} exists but is not enabled",
+                    f"version {source.version} was destroyed ({found.destroy_time})",
                 )
             )
     if problems:

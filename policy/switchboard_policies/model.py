@@ -3,11 +3,65 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 PROD_STACKS = ("prod", "production")
+UNKNOWN = "[unknown]"
+"""How a preview-mode render records a value the cloud has not computed yet (the same
+marker as ``tools.render.normalise.UNKNOWN``; a test keeps the two equal)."""
+
+
+class UnknownValueError(Exception):
+    """A policy read a value that is unknown during a preview. CrossGuard's Python SDK
+    raises the same from its props proxy and reports the policy as "can't run during
+    preview", advisory, never a violation (pulumi-policy
+    ``sdk/python/lib/pulumi_policy/policy.py``, ``Analyze``/``AnalyzeStack``); the policy
+    then runs at ``pulumi up``, where the value is known."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path or 'value'} is unknown during preview")
+        self.path = path
+
+
+def unknown_checking(value: Any, path: str = "") -> Any:
+    """``value`` with every read of an :data:`UNKNOWN` raising :class:`UnknownValueError`
+    (a preview-mode render's props, as CrossGuard hands them to a policy)."""
+    if isinstance(value, str) and value == UNKNOWN:
+        raise UnknownValueError(path)
+    if isinstance(value, Mapping):
+        return _UnknownCheckingMapping(value, path)
+    if isinstance(value, list):
+        return _UnknownCheckingList(value, path)
+    return value
+
+
+class _UnknownCheckingMapping(Mapping[str, Any]):
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        self._data, self._path = data, path
+
+    def __getitem__(self, key: str) -> Any:
+        return unknown_checking(self._data[key], f"{self._path}.{key}".lstrip("."))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class _UnknownCheckingList(Sequence[Any]):
+    def __init__(self, data: list[Any], path: str) -> None:
+        self._data, self._path = data, path
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self._data)))]
+        return unknown_checking(self._data[index], f"{self._path}[{index}]")
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import rules, stack_rules
-from .model import Context, Finding, Resource, Violation
+from .model import Context, Finding, Resource, UnknownValueError, Violation
 
 ResourceCheck = Callable[[str, Any, Context], list[str]]
 StackCheck = Callable[[Sequence[Resource], Context], list[Finding]]
@@ -62,10 +62,23 @@ def run_policies(
     for policy in policies:
         if policy.kind == "resource":
             for r in resources:
-                for message in policy.check(r.type, r.props, context):  # type: ignore[call-arg,arg-type]
-                    violations.append(Violation(policy.name, r.label, message))
+                try:
+                    messages = list(policy.check(r.type, r.props, context))  # type: ignore[call-arg,arg-type]
+                except UnknownValueError as unknown:  # as CrossGuard: advisory, not a violation
+                    notes.append(Violation(policy.name, r.label, _cannot_run(unknown)))
+                    continue
+                violations += [Violation(policy.name, r.label, m) for m in messages]
             continue
-        for finding in policy.check(resources, context):  # type: ignore[call-arg,arg-type]
+        try:
+            findings = list(policy.check(resources, context))  # type: ignore[call-arg,arg-type]
+        except UnknownValueError as unknown:
+            notes.append(Violation(policy.name, "(stack)", _cannot_run(unknown)))
+            continue
+        for finding in findings:
             target = notes if finding.note else violations
             target.append(Violation(policy.name, finding.resource or "(stack)", finding.message))
     return Report(tuple(violations), tuple(notes))
+
+
+def _cannot_run(unknown: UnknownValueError) -> str:
+    return f"can't run during preview: {unknown}; it runs at `pulumi up`"

@@ -9,7 +9,9 @@ from typing import Any
 
 import yaml
 
-from .model import Context, Resource, infer_stack
+from .model import Context, Resource, infer_stack, unknown_checking
+
+PREVIEW_MODE = "preview"
 
 
 def public_agents(functions_root: Path) -> frozenset[str]:
@@ -23,12 +25,14 @@ def public_agents(functions_root: Path) -> frozenset[str]:
 
 
 def resources_from_manifest(manifest: Mapping[str, Any]) -> list[Resource]:
-    """Custom resources of a ``tools.render`` manifest (components carry no props)."""
+    """Custom resources of a ``tools.render`` manifest (components carry no props). In a
+    preview-mode render, reading an unknown value raises, as under CrossGuard."""
+    preview = manifest.get("mode") == PREVIEW_MODE
     return [
         Resource(
             type=r["type"],
             name=r["name"],
-            props=r.get("inputs", {}),
+            props=unknown_checking(r.get("inputs", {})) if preview else r.get("inputs", {}),
             protect=bool(r.get("options", {}).get("protect")),
             id=r.get("id", ""),
         )

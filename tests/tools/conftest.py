@@ -40,3 +40,13 @@ def edit_manifest(functions_copy: Path) -> Callable[[str, Callable[[dict[str, An
         return path
 
     return edit
+
+
+@cache
+def preview_render(stack: str) -> Manifest:
+    """``stack`` rendered as a first ``pulumi preview`` runs it, once per session."""
+    import json
+
+    from tools.render.manifest import manifest_json, render_stack
+
+    return json.loads(manifest_json(render_stack(stack, preview=True)))

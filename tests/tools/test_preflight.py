@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from infra.project.apis import RESOURCE_APIS
-from tests.tools.conftest import fresh_render
+from tests.tools.conftest import fresh_render, preview_render
 from tools.preflight.__main__ import main, stack_facts
 from tools.preflight.graph import Render
 from tools.preflight.rules import RULES, Finding, StackFacts, check
@@ -259,19 +259,22 @@ def test_every_rule_has_a_test_that_makes_it_fire() -> None:
 def test_the_command_reports_and_exits_by_outcome(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    previews = tmp_path / "preview"
+    previews.mkdir()
     for stack in STACKS:
         (tmp_path / f"{stack}.json").write_text(json.dumps(fresh_render(stack)))
-    assert main(["--rendered", str(tmp_path)]) == 0
+        (previews / f"{stack}.json").write_text(json.dumps(preview_render(stack)))
+    assert main(["--rendered", str(tmp_path), "--preview-rendered", str(previews)]) == 0
     assert "dev: first deploy OK" in capsys.readouterr().out
     manifest = copy.deepcopy(fresh_render("dev"))
     resource(manifest, "Function", "notifier")["inputs"]["serviceConfig"][
         "secretEnvironmentVariables"
     ][0]["version"] = "latest"
     (tmp_path / "dev.json").write_text(json.dumps(manifest))
-    assert main(["dev", "--rendered", str(tmp_path)]) == 1
+    assert main(["dev", "--rendered", str(tmp_path), "--preview-rendered", str(previews)]) == 1
     out = capsys.readouterr().out
     assert "[secret-version-exists] gcp:cloudfunctionsv2/function:Function::notifier" in out
     assert "fix:" in out
     (tmp_path / "dev.json").write_text("{")
-    assert main(["dev", "--rendered", str(tmp_path)]) == 2
+    assert main(["dev", "--rendered", str(tmp_path), "--preview-rendered", str(previews)]) == 2
     assert "not a render" in capsys.readouterr().err

@@ -114,7 +114,9 @@ def test_cli_writes_and_checks(
 ) -> None:
     import tools.render.__main__ as cli
 
-    monkeypatch.setattr(cli, "render_stack", lambda stack, functions_root=None: fresh_render(stack))
+    monkeypatch.setattr(
+        cli, "render_stack", lambda stack, functions_root=None, preview=False: fresh_render(stack)
+    )
     assert main(["dev", "--out", str(tmp_path), "--quiet"]) == 0
     assert json.loads((tmp_path / "dev.json").read_text())["stack"] == "dev"
     assert main(["dev", "--out", str(tmp_path), "--check", "--quiet"]) == 0

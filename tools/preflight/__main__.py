@@ -1,8 +1,10 @@
-"""``python -m tools.preflight [STACK ...]``: model the first ``pulumi up`` of each stack.
+"""``python -m tools.preflight [STACK ...]``: model the first ``pulumi up`` of each stack,
+and its first ``pulumi preview``.
 
 Reads ``rendered/<stack>.json`` (``make render``), the stack file, and the archives the
-repository builds; prints each finding with its resource and fix; exits 1 on any, 2 when a
-render or stack file cannot be read.
+repository builds; renders each stack as a first preview runs it (or reads
+``--preview-rendered DIR``, see :mod:`tools.preflight.preview`); prints each finding with
+its resource and fix; exits 1 on any, 2 when a render or stack file cannot be read.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from infra.catalogue.errors import CatalogueError
 from infra.packaging.archive import PackagingError, build_archive
 from infra.settings import SECRET_EXTERNAL, SecretSource
 from tools.preflight.graph import Render
+from tools.preflight.preview import PreviewFailedError, check_preview, preview_manifest
+from tools.preflight.preview_rules import check_reads
 from tools.preflight.rules import Finding, StackFacts, check
 from tools.render.manifest import STACKS
 
@@ -87,9 +91,37 @@ def load_render(stack: str, rendered: Path) -> Render:
         raise PreflightInputError(f"{path}: not a render ({error}); run `make render`") from None
 
 
-def report(stack: str, findings: list[Finding]) -> str:
+def _check_preview(
+    stack: str, directory: Path | None, update: Render, facts: StackFacts
+) -> tuple[list[Finding], int]:
+    try:
+        manifest = _preview(stack, directory)
+    except PreviewFailedError as error:
+        failed = Finding(
+            "preview-runs",
+            f"{stack} (first preview)",
+            f"the program fails when run as a first `pulumi preview` (every computed output "
+            f"unknown): {error}",
+            "make the failing code accept unknown values (python -m tools.render "
+            f"{stack} --preview shows the traceback)",
+        )
+        return [failed], 0
+    return check_preview(manifest, update, facts)
+
+
+def _preview(stack: str, directory: Path | None) -> dict[str, Any]:
+    try:
+        return preview_manifest(stack, directory)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        where = directory / f"{stack}.json" if directory else f"preview of {stack}"
+        raise PreflightInputError(
+            f"{where}: not a preview render ({error}); run `python -m tools.render all --preview`"
+        ) from None
+
+
+def report(stack: str, findings: list[Finding], ok: str = "first deploy OK") -> str:
     if not findings:
-        return f"{stack}: first deploy OK (no findings)"
+        return f"{stack}: {ok} (no findings)"
     lines = [f"{stack}: {len(findings)} finding(s)"]
     for f in findings:
         lines.append(f"  [{f.rule}] {f.resource}\n      {f.problem}\n      fix: {f.fix}")
@@ -100,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.preflight", description=__doc__)
     parser.add_argument("stacks", nargs="*", metavar="STACK", help="dev, staging, prod (all)")
     parser.add_argument("--rendered", type=Path, default=REPO_ROOT / "rendered")
+    parser.add_argument(
+        "--preview-rendered",
+        type=Path,
+        default=None,
+        help="preview-mode renders to check (default: render them now)",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.stacks) - set(STACKS))
     if unknown:
@@ -113,12 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     for stack in args.stacks or STACKS:
         try:
             facts = stack_facts(stack, archives=archives)
-            findings = check(load_render(stack, args.rendered), facts)
+            update = load_render(stack, args.rendered)
+            findings = [*check(update, facts), *check_reads(update, facts)]
+            preview, advisory = _check_preview(stack, args.preview_rendered, update, facts)
         except PreflightInputError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print(report(stack, findings))
-        failed = failed or bool(findings)
+        ok = f"first preview OK, {advisory} policy checks wait for `pulumi up`"
+        print(report(f"{stack} (preview)", preview, ok))
+        failed = failed or bool(findings) or bool(preview)
     return 1 if failed else 0
 
 

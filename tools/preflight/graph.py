@@ -19,12 +19,23 @@ class Node:
     inputs: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class Invoke:
+    """A data source the program read while it ran (token and normalised arguments)."""
+
+    token: str
+    args: Mapping[str, Any]
+
+
 @dataclass
 class Render:
-    """One stack's render; ``waits_for(id)`` is everything created before ``id``."""
+    """One stack's render; ``waits_for(id)`` is everything created before ``id``.
+    ``mode``: ``update`` or ``preview`` (computed outputs ``[unknown]``)."""
 
     stack: str
     nodes: dict[str, Node]
+    mode: str = "update"
+    invokes: tuple[Invoke, ...] = ()
     _closure: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -41,7 +52,16 @@ class Render:
             )
             for r in manifest["resources"]
         }
-        return cls(stack=str(manifest["stack"]), nodes=nodes)
+        invokes = tuple(
+            Invoke(token=str(i["token"]), args=i.get("args") or {})
+            for i in manifest.get("invokes") or ()
+        )
+        return cls(
+            stack=str(manifest["stack"]),
+            nodes=nodes,
+            mode=str(manifest.get("mode") or "update"),
+            invokes=invokes,
+        )
 
     def of_type(self, token: str) -> Iterator[Node]:
         return (n for n in self.nodes.values() if n.type == token)

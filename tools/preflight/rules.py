@@ -15,6 +15,7 @@ from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
 from tools.preflight.canonical import fields_in_canonical_form
 from tools.preflight.findings import Finding, Rule, StackFacts
 from tools.preflight.graph import Node, Render
+from tools.render.normalise import UNKNOWN
 
 __all__ = ["RULES", "Finding", "Rule", "StackFacts", "check"]
 
@@ -69,7 +70,11 @@ def images_are_built_in_the_stack(render: Render, facts: StackFacts) -> Iterator
             producers = [
                 b
                 for b in builds.values()
-                if match and b.inputs.get("image_name") == match.group("name") and b.id in waits
+                if b.id in waits
+                and (
+                    (match and b.inputs.get("image_name") == match.group("name"))
+                    or (render.mode == "preview" and image == UNKNOWN)  # the digest, unknown
+                )
             ]
             if not producers:
                 yield Finding(

@@ -1,4 +1,10 @@
-"""``python -m tools.render dev|staging|prod|all [--out rendered/] [--check]``."""
+"""``python -m tools.render dev|staging|prod|all [--out rendered/] [--check] [--preview]``.
+
+``--preview`` renders as a first ``pulumi preview`` runs the program (every computed output
+unknown). Preview renders are not committed: ``make preflight`` makes them on the fly into
+``.build/rendered-preview/`` (a committed copy would repeat every change of ``rendered/``
+in review, with ``[unknown]`` in place of values).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from tools.catalogue_errors import exits_on_catalogue_error
 from tools.render.manifest import STACKS, manifest_json, render_stack
 
 DEFAULT_OUT = Path("rendered")
+PREVIEW_OUT = Path(".build/rendered-preview")
 COMMAND = "python -m tools.render all"
 
 
@@ -20,7 +27,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="Render stacks offline (real program, Pulumi mocks) into JSON manifests.",
     )
     parser.add_argument("stack", choices=[*STACKS, "all"], help="stack to render, or all")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"output directory (default {DEFAULT_OUT}/, with --preview {PREVIEW_OUT}/)",
+    )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="render as a first `pulumi preview` runs: computed outputs are [unknown]",
+    )
     parser.add_argument(
         "--functions-root", type=Path, default=None, help="render another functions/ tree"
     )
@@ -36,11 +53,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 @exits_on_catalogue_error
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.out is None:
+        args.out = PREVIEW_OUT if args.preview else DEFAULT_OUT
     stacks = STACKS if args.stack == "all" else (args.stack,)
     stale: list[str] = []
     for stack in stacks:
         started = time.perf_counter()
-        text = manifest_json(render_stack(stack, functions_root=args.functions_root))
+        manifest = render_stack(stack, functions_root=args.functions_root, preview=args.preview)
+        text = manifest_json(manifest)
         elapsed = time.perf_counter() - started
         path = args.out / f"{stack}.json"
         if args.check:

@@ -5,7 +5,12 @@ Format (``switchboard-render/1``)::
     {
       "format": "switchboard-render/1",
       "stack": "dev",
+      "mode": "update",         # or "preview": as a first `pulumi preview` runs it, every
+                                # output the cloud computes is "[unknown]"
       "summary": {"<type>": <count>, ...},
+      "invokes": [              # every data source the program reads, de-duplicated,
+        {"token": "gcp:...", "args": {...}}     # sorted; normalised like inputs
+      ],
       "resources": [            # sorted by "id"
         {
           "id": "gcp:pubsub/topic:Topic::bookings",     # shortened urn: type::name
@@ -30,12 +35,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from infra.offline.mocks import Registration
+from infra.offline.mocks import InvokeRecord, Registration
 from tools.render.normalise import normalise, registration_inputs
 
 FORMAT = "switchboard-render/1"
 STACKS = ("dev", "staging", "prod")
 STACK_TYPE = "pulumi:pulumi:Stack"
+MODE_UPDATE = "update"
+MODE_PREVIEW = "preview"
 
 
 def short_urn(urn: str) -> str:
@@ -58,10 +65,25 @@ def _id_map(urns: Iterable[str]) -> dict[str, str]:
     return {urn: (s if counts[s] == 1 else _qualified(urn)) for urn, s in short.items()}
 
 
+def render_invokes(invokes: Iterable[InvokeRecord], root: Path) -> list[dict[str, Any]]:
+    """Each distinct (token, arguments) the program invoked, sorted."""
+    seen: dict[str, dict[str, Any]] = {}
+    for invoke in invokes:
+        entry = {"token": invoke.token, "args": normalise(dict(invoke.args), root)}
+        seen.setdefault(json.dumps(entry, sort_keys=True), entry)
+    return [seen[key] for key in sorted(seen)]
+
+
 def render_manifest(
-    registrations: Iterable[Registration], stack: str, root: Path
+    registrations: Iterable[Registration],
+    stack: str,
+    root: Path,
+    invokes: Iterable[InvokeRecord] = (),
+    *,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """The manifest of one run: every registration, in a stable order, normalised."""
+    """The manifest of one run: every registration and invoke, in a stable order,
+    normalised."""
     registrations = [r for r in registrations if r.type != STACK_TYPE]
     ids = _id_map(r.urn for r in registrations)
 
@@ -93,7 +115,14 @@ def render_manifest(
         )
     resources.sort(key=lambda resource: resource["id"])
     summary = dict(sorted(Counter(r["type"] for r in resources).items()))
-    return {"format": FORMAT, "stack": stack, "summary": summary, "resources": resources}
+    return {
+        "format": FORMAT,
+        "stack": stack,
+        "mode": MODE_PREVIEW if preview else MODE_UPDATE,
+        "summary": summary,
+        "invokes": render_invokes(invokes, root),
+        "resources": resources,
+    }
 
 
 def manifest_json(manifest: dict[str, Any]) -> str:
@@ -102,9 +131,12 @@ def manifest_json(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_stack(stack: str, functions_root: Path | None = None) -> dict[str, Any]:
-    """Run the real program for ``stack`` under mocks and return its manifest."""
+def render_stack(
+    stack: str, functions_root: Path | None = None, *, preview: bool = False
+) -> dict[str, Any]:
+    """Run the real program for ``stack`` under mocks and return its manifest;
+    ``preview``: as a first ``pulumi preview`` runs it (:mod:`infra.offline.mocks`)."""
     from infra.offline.harness import REPO_ROOT, run_stack
 
-    run = run_stack(stack, functions_root=functions_root)
-    return render_manifest(run.registrations, stack, REPO_ROOT)
+    run = run_stack(stack, functions_root=functions_root, preview=preview)
+    return render_manifest(run.registrations, stack, REPO_ROOT, run.invokes, preview=preview)

@@ -2,6 +2,9 @@
 
 - protobuf turns every number into a float: ``5.0`` becomes ``5``;
 - secret values (rpc secret wrappers) become ``"[secret]"``;
+- unknown values (a preview-mode render: what the cloud has not computed yet, whether the
+  SDK hands it over as ``pulumi.output.Unknown`` or as the ``rpc.UNKNOWN`` sentinel)
+  become ``"[unknown]"``;
 - assets and archives become their kind and a content hash (plus a repo-relative path),
   never an absolute path; a zip's hash covers its entries, not its compressed bytes;
 - any other string holding an absolute path under the repository is made repo-relative;
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi import asset
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 SECRET = "[secret]"
@@ -68,6 +72,8 @@ def normalise(value: Any, root: Path) -> Any:  # noqa: PLR0911 - one return per 
     """A JSON-ready, machine-independent copy of one input value."""
     if rpc.is_rpc_secret(value):
         return SECRET
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, float):

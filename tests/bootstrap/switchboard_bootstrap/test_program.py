@@ -12,6 +12,7 @@ from bootstrap.switchboard_bootstrap.roles import (
     PRIMITIVE_ROLES,
     ROLE_REASONS,
     deployer_roles,
+    previewer_roles,
 )
 from infra.offline.harness import Run
 from infra.offline.mocks import Registration
@@ -138,6 +139,19 @@ def test_each_deployer_has_the_documented_roles_in_its_own_project_only(
         assert roles == list(deployer_roles())
         for role in roles:
             assert role in ROLE_REASONS, role  # documented: see test_roles
+
+
+def test_the_previewer_has_exactly_the_derived_roles_in_each_stack_project(
+    example: tuple[Run, dict[str, Any]],
+) -> None:
+    """Derived from what the program reads at preview (roles.PROGRAM_READS), nothing else."""
+    run, resolved = example
+    member = f"serviceAccount:{resolved['previewer']}"
+    grants = [r.inputs for r in run.of_type(PROJECT_IAM) if r.inputs["member"] == member]
+    for target in _stacks().values():
+        roles = sorted(g["role"] for g in grants if g["project"] == target["project"])
+        assert roles == sorted(previewer_roles())
+    assert {g["project"] for g in grants} == {t["project"] for t in _stacks().values()}
 
 
 def test_only_the_stacks_environment_may_impersonate_its_deployer(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -11,11 +13,15 @@ from bootstrap.switchboard_bootstrap.roles import (
     OUTSIDE_THE_PROJECT,
     PREVIEWER_ROLES,
     PRIMITIVE_ROLES,
+    PROGRAM_READS,
     RESOURCE_ROLES,
     ROLE_REASONS,
     deployer_roles,
+    previewer_roles,
+    unmapped_reads,
 )
-from infra.offline.harness import REPO_ROOT
+from infra.offline.harness import REPO_ROOT, run_stack
+from tools.render.manifest import STACKS
 
 RENDERS = sorted((REPO_ROOT / "rendered").glob("*.json"))
 
@@ -61,3 +67,79 @@ def test_docs_carry_the_same_roles_and_reasons() -> None:
     section = text.split("### The deployer's roles", 1)[1].split("\n#", 1)[0]
     rows = re.findall(r"^\| `(roles/[^`]+)` \| (.+) \|$", section, flags=re.MULTILINE)
     assert dict(rows) == ROLE_REASONS
+
+
+# --- the previewer: derived from what the program reads at preview (issue 18) ----------
+
+BUDGET = {"switchboard:budget": {"billingAccount": "012345-6789AB-CDEF01"}}
+"""The opt-in feature whose read (getProject) no committed stack makes."""
+
+
+def _tokens(run: Any) -> set[str]:
+    return {invoke.token for invoke in run.invokes}
+
+
+def rendered_reads() -> set[str]:
+    return {i["token"] for path in RENDERS for i in json.loads(path.read_text())["invokes"]}
+
+
+def test_every_read_the_program_makes_has_its_role() -> None:
+    """Fails when the program starts calling an invoke (data source) the table lacks."""
+    seen = rendered_reads() | _tokens(run_stack("dev", overrides=BUDGET))
+    for stack in STACKS:
+        seen |= _tokens(run_stack(stack, preview=True))
+    assert "gcp:secretmanager/getSecretVersion:getSecretVersion" in seen
+    assert not unmapped_reads(seen), (
+        f"add these to bootstrap/switchboard_bootstrap/roles.py PROGRAM_READS: "
+        f"{unmapped_reads(seen)}"
+    )
+
+
+def test_a_new_read_is_refused_until_mapped() -> None:
+    assert unmapped_reads({"gcp:new/getThing:getThing", *PROGRAM_READS}) == [
+        "gcp:new/getThing:getThing"
+    ]
+
+
+def test_the_table_says_exactly_which_reads_run_at_preview() -> None:
+    """at_preview is what the program does, not a guess: each stack (and the opt-in budget)
+    run as a first preview reads exactly the at_preview entries; an update reads them all."""
+    at_preview = set().union(*(_tokens(run_stack(s, preview=True)) for s in STACKS))
+    at_preview |= _tokens(run_stack("dev", overrides=BUDGET, preview=True))
+    assert at_preview == {t for t, read in PROGRAM_READS.items() if read.at_preview}
+    in_update = rendered_reads() | _tokens(run_stack("dev", overrides=BUDGET))
+    assert in_update == set(PROGRAM_READS)
+
+
+def test_previewer_roles_are_the_preview_reads_roles_and_read_only() -> None:
+    derived = previewer_roles()
+    assert derived == PREVIEWER_ROLES
+    assert set(derived) == {read.role for read in PROGRAM_READS.values() if read.at_preview}
+    assert "roles/secretmanager.viewer" not in derived  # problem 4: no read at preview
+    assert not set(derived) & PRIMITIVE_ROLES
+    assert not [r for r in derived if r.endswith((".admin", ".editor", "Admin", "Editor"))]
+
+
+def test_the_deployer_can_make_every_read() -> None:
+    for token, read in PROGRAM_READS.items():
+        assert read.deployer_role in deployer_roles(), token
+
+
+def test_a_read_moved_into_the_preview_gives_the_previewer_its_role() -> None:
+    moved = dict(PROGRAM_READS)
+    token = "gcp:secretmanager/getSecretVersion:getSecretVersion"
+    moved[token] = replace(moved[token], at_preview=True)
+    assert "roles/secretmanager.viewer" in previewer_roles(moved)
+
+
+def test_docs_carry_the_reads_table() -> None:
+    text = (REPO_ROOT / "docs" / "ci-cd.md").read_text()
+    section = text.split("### The previewer's roles", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(
+        r"^\| `([^`]+)` \(.+\) \| `([^`]+)` \| `([^`]+)` \| (yes|no)\b", section, re.MULTILINE
+    )
+    documented = {token: (permission, role, at == "yes") for token, permission, role, at in rows}
+    assert documented == {
+        token.rsplit(":", 1)[0]: (read.permission, read.role, read.at_preview)
+        for token, read in PROGRAM_READS.items()
+    }
