@@ -33,6 +33,10 @@ class Behaviour(_Strict):
     log_lines: PerDelivery = 0
     log_bytes: PerDelivery = 0
     duration_ms: Annotated[float, Field(ge=0, le=3_600_000)] = 0
+    """Wall-clock handler time per delivery on the local platform."""
+    cpu_ms: Annotated[float, Field(ge=0, le=3_600_000)] = 0
+    """CPU time the agent's process used per delivery (the part that slows down on a
+    fractional vCPU); the rest of ``duration_ms`` is waiting (I/O, emulators, sandbox)."""
 
 
 class Calibration(_Strict):

@@ -4,9 +4,10 @@ Pure: the catalogue, the render's facts, the traffic profile, the calibration an
 table in; line items out. Quantities and rules (docs/cost.md says why):
 
 - Requests: one per push attempt (and per origin event at the gateway). Compute per request
-  is the calibrated handler time scaled to the deployed CPU (``max(1, 1/vCPU)``: the local
-  agent had a whole core), rounded up to 100 ms (Cloud Run's billing granularity), times
-  the deployed vCPU and GiB. Minimum instances are billed idle for the whole month.
+  is the calibrated handler time with its CPU part stretched to the deployed CPU
+  (``cpu_ms * max(1, 1/vCPU)``: the local agent had up to a whole core), rounded up to
+  100 ms (Cloud Run's billing granularity), times the deployed vCPU and GiB. Minimum
+  instances are billed idle for the whole month.
 - Pub/Sub: every publish and every push is at least 1000 bytes; a message a filter keeps
   out of a subscription is still billed as delivery throughput (at its own size).
 - Firestore operations per push attempt, from the calibration; stored data grows with the
@@ -64,8 +65,12 @@ class Scenario:
 FIRST_MONTH = Scenario()
 
 
-def billed_seconds(duration_ms: float, vcpu: float) -> float:
-    scaled = duration_ms / 1000 * max(1.0, LOCAL_VCPU / vcpu)
+def billed_seconds(duration_ms: float, vcpu: float, cpu_ms: float = 0.0) -> float:
+    """Seconds billed for one request: the waiting part of the measured time as it was,
+    the CPU part stretched on a fraction of a vCPU (the local process had up to a whole
+    core), rounded up to 100 ms."""
+    cpu = min(cpu_ms, duration_ms)
+    scaled = ((duration_ms - cpu) + cpu * max(1.0, LOCAL_VCPU / vcpu)) / 1000
     steps = math.ceil(round(scaled / BILLING_GRANULARITY_S, 9))
     return max(1, steps) * BILLING_GRANULARITY_S
 
@@ -95,7 +100,7 @@ def _compute(
     service = _service_name(w)
     vcpu_s = gib_s = 0.0
     for count, behaviour in calls:
-        seconds = billed_seconds(behaviour.duration_ms, w.vcpu)
+        seconds = billed_seconds(behaviour.duration_ms, w.vcpu, behaviour.cpu_ms)
         vcpu_s += count * seconds * w.vcpu
         gib_s += count * seconds * w.memory_gib
     b.add(service, "requests", w.agent, "run.request", requests)
@@ -146,7 +151,11 @@ def build_line_items(  # noqa: PLR0912, PLR0915, PLR0917
 ) -> tuple[list[LineItem], Propagation]:
     month_factor = (1 + traffic.growth_per_month) ** (scenario.month - 1)
     flow = propagate(
-        catalogue, traffic.scaled(month_factor), calibration, filters=not scenario.naive
+        catalogue,
+        traffic.scaled(month_factor),
+        calibration,
+        filters=not scenario.naive,
+        deployed=facts.subscriptions,
     )
     b = _Builder(prices)
     msg = traffic.message_bytes

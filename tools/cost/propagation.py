@@ -124,14 +124,17 @@ def _topic_of(catalogue: Catalogue, stream: Stream, scheduled: Mapping[str, str]
     return catalogue.topic_of_event_type(stream.event_type)
 
 
-def propagate(  # noqa: PLR0912
+def propagate(  # noqa: PLR0912, PLR0915
     catalogue: Catalogue,
     traffic: TrafficProfile,
     calibration: Calibration,
     *,
     filters: bool = True,
+    deployed: Mapping[str, tuple[str, int]] | None = None,
 ) -> Propagation:
-    """Every flow per month. ``filters=False``: as if no subscription had a filter."""
+    """Every flow per month. ``filters=False``: as if no subscription had a filter.
+    ``deployed``: subscription id -> (filter, max delivery attempts) as a render declares
+    them (so a review compares what each side deploys); else the catalogue's."""
     for agent in traffic.failure_rate:
         if agent not in catalogue.agents:
             raise CostInputError(f"traffic profile: failure_rate.{agent}: no such agent")
@@ -139,20 +142,22 @@ def propagate(  # noqa: PLR0912
     flows: list[SubscriptionFlow] = []
     parsed = []
     for consumer in catalogue.consumers():
-        text = effective_filter(consumer.agent.name, consumer.spec) if filters else ""
+        real_text = effective_filter(consumer.agent.name, consumer.spec)
+        attempts = consumer.spec.max_delivery_attempts
+        if deployed and consumer.subscription_id in deployed:
+            real_text, attempts = deployed[consumer.subscription_id]
+        text = real_text if filters else ""
         flows.append(
             SubscriptionFlow(
                 agent=consumer.agent.name,
                 topic=consumer.topic,
                 subscription_id=consumer.subscription_id,
-                filter=consumer.spec.filter if filters else "",
+                filter=real_text if filters else "",
                 failure_rate=traffic.failure_rate.get(consumer.agent.name, 0.0),
-                max_delivery_attempts=consumer.spec.max_delivery_attempts,
+                max_delivery_attempts=attempts,
             )
         )
-        parsed.append(
-            (parse_filter(text), parse_filter(effective_filter(consumer.agent.name, consumer.spec)))
-        )
+        parsed.append((parse_filter(text), parse_filter(real_text)))
     published: dict[Stream, float] = defaultdict(float)
     by_source: dict[str, float] = defaultdict(float)
     topic_messages: dict[str, float] = defaultdict(float)

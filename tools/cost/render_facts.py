@@ -62,6 +62,8 @@ class RenderFacts:
     nat_addresses: int = 0
     repositories: int = 0
     builds: int = 0
+    subscriptions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Agent subscription id -> (deployed filter, max delivery attempts), as rendered."""
 
 
 def memory_gib(text: str) -> float:
@@ -162,6 +164,12 @@ def read_render(render: Mapping[str, Any]) -> RenderFacts:  # noqa: PLR0912
             )
         elif rtype == "gcp:logging/projectBucketConfig:ProjectBucketConfig":
             facts.log_retention_days = int(inputs.get("retentionDays") or 30)
+        elif rtype == "gcp:pubsub/subscription:Subscription" and "deadLetterPolicy" in inputs:
+            attempts = int(inputs["deadLetterPolicy"].get("maxDeliveryAttempts") or 5)
+            facts.subscriptions[inputs.get("name", resource["name"])] = (
+                str(inputs.get("filter") or ""),
+                attempts,
+            )
         elif rtype == "gcp:compute/routerNat:RouterNat":
             facts.nat = True
         elif rtype == "gcp:compute/address:Address":
