@@ -28,7 +28,7 @@ from localdev.scenario_client import PlatformClient
 from localdev.scenarios import _request_booking, _slot, customer_name, customer_phone, run
 from localdev.trace import read_trace
 from tools.cost.calibration import CALIBRATION_FILE, Calibration, load_calibration
-from tools.cost.measure import RunRecord, measure
+from tools.cost.measure import CREATED, RunRecord, measure
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "switchboard-calibrate"
@@ -104,7 +104,10 @@ def _documents(state: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
     client = firestore.Client(project=state["project"])
     return {
-        collection.id: [doc.to_dict() or {} for doc in collection.stream()]
+        collection.id: [
+            {**(doc.to_dict() or {}), CREATED: doc.create_time.isoformat()}
+            for doc in collection.stream()
+        ]
         for collection in client.collections()
     }
 

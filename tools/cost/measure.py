@@ -10,7 +10,9 @@ agents' log lines and bytes, and the gateway's timed requests. Per agent and eve
   agent publishes to, per processed delivery;
 - ``firestore_writes``: documents the emulator holds for the agent per processed delivery:
   its claims in ``processed_events`` (by the claim's ``agent`` and ``type``) and the
-  documents of the collections it owns (spread over its processed deliveries). A document
+  documents of the collections it owns, each to the delivery of that agent that was running
+  when the document was created (its ``create_time``; spread over all the agent's
+  deliveries when none was). A document
   written twice counts once, so this is a lower bound of write operations;
 - ``documents_kept``: the same, for collections without a TTL policy in the render;
 - ``third_party_calls``, ``log_lines``, ``log_bytes``, ``cpu_ms``: the agent's totals per
@@ -19,6 +21,7 @@ agents' log lines and bytes, and the gateway's timed requests. Per agent and eve
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +32,9 @@ from localdev.trace import ACKED, TraceEvent
 from tools.cost.calibration import Behaviour, Calibration
 
 CLAIMS = "processed_events"
+CREATED = "__create_time__"
+"""Key under which the run record keeps each document's creation time (ISO 8601)."""
+SLACK_S = 0.5
 # Which agent writes each collection (the agents' code: ledger_projection.py, billing,
 # notifier, notifier_limits.py, reminders) and which sandbox service each agent calls.
 COLLECTION_OWNERS = {
@@ -73,6 +79,21 @@ def _processed(trace: Iterable[TraceEvent]) -> dict[tuple[str, str], list[TraceE
     return found
 
 
+def _window(event: TraceEvent) -> tuple[float, float]:
+    end = dt.datetime.fromisoformat(event.at).timestamp()
+    return end - (event.latency_ms or 0.0) / 1000 - SLACK_S, end + SLACK_S
+
+
+def _creator(doc: Mapping[str, Any], windows: list[tuple[float, float, str]]) -> str | None:
+    """The event type of the owner's delivery running when ``doc`` was created."""
+    created = doc.get(CREATED)
+    if not created:
+        return None
+    at = dt.datetime.fromisoformat(created).timestamp()
+    inside = [(end, t) for start, end, t in windows if start <= at <= end]
+    return min(inside)[1] if inside else None
+
+
 def measure(record: RunRecord, catalogue: Catalogue, measured_at: str, how: str) -> Calibration:  # noqa: PLR0912
     processed = _processed(record.trace)
     per_agent = Counter()
@@ -90,15 +111,27 @@ def measure(record: RunRecord, catalogue: Catalogue, measured_at: str, how: str)
     claims = Counter(
         (doc.get("agent", ""), doc.get("type", "")) for doc in record.documents.get(CLAIMS, [])
     )
+    windows: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for (agent, event_type), events in processed.items():
+        windows[agent] += [(*_window(e), event_type) for e in events]
+    # documents of an owned collection: to the delivery that created them, else spread
     owned: Counter[str] = Counter()
     kept: Counter[str] = Counter()
+    owned_by_type: Counter[tuple[str, str]] = Counter()
+    kept_by_type: Counter[tuple[str, str]] = Counter()
     for collection, docs in record.documents.items():
         owner = COLLECTION_OWNERS.get(collection)
         if owner is None:
             continue
-        owned[owner] += len(docs)
-        if collection not in record.ttl_collections:
-            kept[owner] += len(docs)
+        stays = collection not in record.ttl_collections
+        for doc in docs:
+            creator = _creator(doc, windows[owner])
+            if creator is None:
+                owned[owner] += 1
+                kept[owner] += stays
+            else:
+                owned_by_type[(owner, creator)] += 1
+                kept_by_type[(owner, creator)] += stays
     calls = Counter()
     for service, count in record.third_party.items():
         calls[SERVICE_CALLERS.get(service, service)] += count
@@ -117,8 +150,12 @@ def measure(record: RunRecord, catalogue: Catalogue, measured_at: str, how: str)
         agents[agent][event_type] = Behaviour(
             deliveries=n,
             follow_ups={t: round(c / n, 4) for t, c in sorted(follow.items())},
-            firestore_writes=round(claims[(agent, event_type)] / n + owned[agent] * share, 4),
-            documents_kept=round(kept[agent] * share, 4),
+            firestore_writes=round(
+                (claims[(agent, event_type)] + owned_by_type[(agent, event_type)]) / n
+                + owned[agent] * share,
+                4,
+            ),
+            documents_kept=round(kept_by_type[(agent, event_type)] / n + kept[agent] * share, 4),
             third_party_calls=round(calls[agent] * share, 4),
             log_lines=round(lines * share, 2),
             log_bytes=round(size * share, 1),
