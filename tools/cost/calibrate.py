@@ -206,8 +206,12 @@ def calibrate(runs: int, gateway_requests: int, previous: Calibration | None) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.cost.calibrate", description=__doc__)
-    parser.add_argument("--runs", type=int, default=3, choices=range(1, MAX_RUNS + 1))
-    parser.add_argument("--gateway-requests", type=int, default=5, choices=range(0, 51))
+    parser.add_argument(
+        "--runs", type=int, default=3, choices=range(1, MAX_RUNS + 1), metavar="1-20"
+    )
+    parser.add_argument(
+        "--gateway-requests", type=int, default=5, choices=range(51), metavar="0-50"
+    )
     parser.add_argument("--output", type=Path, default=CALIBRATION_FILE)
     args = parser.parse_args(argv)
     previous = load_calibration(args.output) if args.output.is_file() else None

@@ -47,8 +47,31 @@ class Calibration(_Strict):
     """agent -> event type (``*``: any type not listed) -> behaviour."""
 
     def behaviour(self, agent: str, event_type: str) -> Behaviour:
+        """The measured behaviour; for a type the run did not deliver to the agent, its
+        ``*`` entry, else the mean of its measured types weighted by deliveries, with no
+        follow-ups (what another type publishes says nothing about this one)."""
         per_type = self.agents.get(agent, {})
-        return per_type.get(event_type) or per_type.get("*") or Behaviour()
+        found = per_type.get(event_type) or per_type.get("*")
+        if found is not None:
+            return found
+        measured = [b for b in per_type.values() if b.deliveries]
+        total = sum(b.deliveries for b in measured)
+        if not total:
+            return Behaviour()
+        fields = (
+            "firestore_reads",
+            "firestore_writes",
+            "firestore_deletes",
+            "documents_kept",
+            "third_party_calls",
+            "log_lines",
+            "log_bytes",
+            "duration_ms",
+            "cpu_ms",
+        )
+        return Behaviour(
+            **{f: sum(getattr(b, f) * b.deliveries for b in measured) / total for f in fields}
+        )
 
 
 def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
