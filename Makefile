@@ -6,7 +6,7 @@ AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev agent scenario publish trace test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
+.PHONY: help venv dev agent scenario publish trace test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,12 @@ render: venv ## offline render of every stack into rendered/ (commit the result)
 
 diff: venv ## a fresh render of the working tree vs the renders committed at HEAD (BASE=origin/main: vs a ref)
 	$(PY) -m tools.diff $(if $(BASE),--base $(BASE))
+
+cost: venv ## monthly cost of each stack at list prices, by agent and service line (docs/cost.md; COST_ARGS=--json)
+	$(PY) -m tools.cost $(COST_ARGS)
+
+cost-calibrate: venv ## measure what each agent does per delivery on the local platform; rewrites cost/calibration.json
+	$(PY) -m tools.cost.calibrate
 
 topology: venv ## redraw docs/topology.mmd and docs/topology.svg from the catalogue
 	$(PY) -m tools.topology

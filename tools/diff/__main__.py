@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tools.catalogue_errors import exits_on_catalogue_error
+from tools.cost.review import cost_section
 from tools.diff.compare import Diff, compare
 from tools.diff.report import markdown_report, text_report
 from tools.diff.sources import (
@@ -44,12 +45,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--fail-on-warnings", action="store_true", help="exit 2 when a data-losing change exists"
     )
+    parser.add_argument("--no-cost", action="store_true", help="leave out the cost before/after")
     args = parser.parse_args(argv)
     if args.stacks and (args.base or args.head):
         parser.error("--stacks cannot be combined with --base/--head")
     if args.head and not args.base:
         parser.error("--head needs --base")
     return args
+
+
+COMPARED: list[tuple[str, dict, dict]] = []
+"""(stack, base render, head render) of each stack ``collect`` compared, for the cost part."""
+
+
+def _compare(stack: str, base: dict, head: dict, base_label: str, head_label: str) -> Diff:
+    COMPARED.append((stack, base, head))
+    return compare(base, head, base_label, head_label)
 
 
 def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
@@ -66,11 +77,12 @@ def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
         else:
             heads = {s: working_tree(s, args.functions_root) for s in stacks}
             head_label = "working tree"
-        return [(s, compare(bases[s], heads[s], args.base, head_label)) for s in stacks]
+        return [(s, _compare(s, bases[s], heads[s], args.base, head_label)) for s in stacks]
     return [
         (
             s,
-            compare(
+            _compare(
+                s,
                 committed(s, args.rendered)
                 if args.rendered
                 else committed_at(REPO_ROOT, "HEAD", s),
@@ -92,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tools.diff: {error}", file=sys.stderr)
         return 1
     report = markdown_report(diffs) if args.markdown else text_report(diffs)
+    if not args.no_cost:
+        section = cost_section(COMPARED)
+        report += f"\n```\n{section.strip()}\n```\n" if args.markdown and section else section
     if args.output:
         args.output.write_text(report, encoding="utf-8")
     else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from infra.iam.propagation import GRANTS, SECONDS
 from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
+from tools.preflight.budget import budget_follows_the_estimate
 from tools.preflight.canonical import fields_in_canonical_form
 from tools.preflight.findings import Finding, Rule, StackFacts
 from tools.preflight.graph import Node, Render
@@ -366,6 +367,7 @@ RULES: tuple[Rule, ...] = (
     no_known_race_in_one_step,
     archives_pin_what_the_tests_ran,
     stack_has_a_secrets_provider,
+    budget_follows_the_estimate,
 )
 
 
