@@ -27,11 +27,11 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.runtime.rpc import UNKNOWN  # the engine's placeholder for a value not known yet
+from pulumi.runtime import rpc
 
 from infra.build.cloud import Endpoints, GoogleBuildApi, Polling, run_build
 from infra.build.outcome import BuiltImage
-from infra.build.spec import INPUTS, BuildSpec, BuildSpecError, changed, rebuild_needed
+from infra.build.spec import INPUTS, BuildSpec, changed, input_errors, rebuild_needed
 
 OUTPUTS: tuple[str, ...] = (
     "image",
@@ -56,8 +56,20 @@ def outputs_of(image: BuiltImage, image_uri: str, base_image_warning: str = "") 
     }
 
 
-def _has_unknowns(props: dict[str, Any]) -> bool:
-    return any(props.get(name) == UNKNOWN for name in INPUTS)
+def unknown_inputs(props: dict[str, Any]) -> frozenset[str]:
+    """The inputs a preview does not know yet.
+
+    The engine sends a value it cannot know yet as the string ``rpc.UNKNOWN`` inside the
+    protobuf struct; the dynamic-provider host (``pulumi/dynamic/__main__.py``, ``Check``
+    and ``Diff``) deserialises it with ``keep_unknowns=True`` into a
+    ``pulumi.output.Unknown`` object (``pulumi/runtime/rpc.py``, ``deserialize_property``),
+    a new one each time, never equal to anything. Both forms count, and so does a list or
+    map holding one (``rpc.contains_unknowns``)."""
+    return frozenset(
+        name
+        for name in INPUTS
+        if props.get(name) == rpc.UNKNOWN or rpc.contains_unknowns(props.get(name))
+    )
 
 
 class ImageBuildProvider(ResourceProvider):
@@ -70,13 +82,10 @@ class ImageBuildProvider(ResourceProvider):
         self.polling = polling or Polling()
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        if _has_unknowns(news):
-            return CheckResult(news, [])  # checked again once every value is known
-        try:
-            BuildSpec.from_inputs(news)
-        except BuildSpecError as error:
-            return CheckResult(news, [CheckFailure(error.field, error.reason)])
-        return CheckResult(news, [])
+        """Every known input is checked; an unknown one is checked again once known (the
+        engine refuses to go on after any check failure, a preview included)."""
+        errors = input_errors(news, unknown_inputs(news))
+        return CheckResult(news, [CheckFailure(e.field, e.reason) for e in errors])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = rebuild_needed(olds, news)

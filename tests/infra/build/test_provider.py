@@ -4,10 +4,12 @@ clients (REST transport) send real requests; the fake records and answers them."
 from __future__ import annotations
 
 import pytest
+from pulumi.output import Unknown
 
 from infra.build.cloud import Polling
 from infra.build.outcome import BuildFailedError
-from infra.build.provider import UNKNOWN, ImageBuildProvider
+from infra.build.provider import ImageBuildProvider
+from infra.build.spec import INPUTS
 from tests.infra.build.fakes import (
     BASE_IMAGE_URI,
     BUILD_NAME,
@@ -184,10 +186,28 @@ def test_a_new_build_identity_alone_updates_without_building(fake_apis: FakeBuil
 
 
 def test_unknown_inputs_in_a_preview_replace_only_when_they_shape_the_image() -> None:
-    news = spec_inputs(service_account=UNKNOWN)
+    news = spec_inputs(service_account=Unknown())
     result = ImageBuildProvider().diff(BUILD_NAME, _stored(), news)
     assert result.replaces == []
     assert ImageBuildProvider().check({}, news).failures == []
+
+
+@pytest.mark.parametrize("field", INPUTS)
+def test_any_one_unknown_input_passes_check(field: str) -> None:
+    """What the real host passes for an unknown: a ``pulumi.output.Unknown`` object (the
+    harness in tests/infra/dynamic_host drives the real host the same way)."""
+    assert ImageBuildProvider().check({}, spec_inputs(**{field: Unknown()})).failures == []
+
+
+def test_every_input_unknown_passes_check() -> None:
+    news = {name: Unknown() for name in INPUTS}
+    assert ImageBuildProvider().check({}, news).failures == []
+
+
+def test_a_preview_still_names_a_malformed_known_input() -> None:
+    news = spec_inputs(service_account=Unknown(), content_hash="abc")
+    (failure,) = ImageBuildProvider().check({}, news).failures
+    assert failure.property == "content_hash"
 
 
 def test_check_names_the_malformed_input() -> None:
