@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -170,6 +171,13 @@ def _handler(fake: FakeBuildApis) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def fake_apis() -> Iterator[FakeBuildApis]:
+    with running_fake() as fake:
+        yield fake
+
+
+@contextmanager
+def running_fake() -> Iterator[FakeBuildApis]:
+    """A fake listening on a free 127.0.0.1 port until the block ends."""
     fake = FakeBuildApis()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
