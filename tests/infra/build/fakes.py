@@ -199,7 +199,7 @@ def spec_inputs(**overrides: Any) -> dict[str, Any]:
         "image_name": f"{REGION}-docker.pkg.dev/{PROJECT}/switchboard-agents/gateway",
         "content_hash": "6acdb428479e97012f005719be30fe3fc47b259f2ab67c18ec4d0cb2e611c16e",
         "source_bucket": f"{PROJECT}-agent-sources",
-        "source_object": "agents/gateway/6acdb428479e97012f00.zip",
+        "source_object": "agents/gateway/6acdb428479e97012f00.tar.gz",
         "runtime": "python312",
         "function_target": "handle",
         "base_image": BASE_IMAGE_URI,

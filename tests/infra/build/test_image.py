@@ -48,7 +48,8 @@ def test_every_run_agent_runs_its_built_image_pinned_by_digest() -> None:
         )
         source = objects[f"{agent}-source"].inputs["name"]
         assert inputs["source_object"] == source  # the same archive the object uploads
-        assert source == f"agents/{agent}/{inputs['content_hash'][:20]}.zip"
+        # a .tar.gz: what SubmitBuild's storage source takes (infra/packaging/archive.py)
+        assert source == f"agents/{agent}/{inputs['content_hash'][:20]}.tar.gz"
         assert inputs["service_account"].endswith(
             f"/serviceAccounts/sb-builder@{inputs['project']}.iam.gserviceaccount.com"
         )

@@ -48,7 +48,7 @@ def test_create_submits_a_buildpacks_build_of_the_archive_and_outputs_the_digest
     assert body == {
         "storageSource": {
             "bucket": "switchboard-dev-000000-agent-sources",
-            "object": "agents/gateway/6acdb428479e97012f00.zip",
+            "object": "agents/gateway/6acdb428479e97012f00.tar.gz",
         },
         "imageUri": expected.image_name + ":6acdb428479e97012f00",
         "buildpackBuild": {
@@ -161,7 +161,7 @@ def test_unchanged_archive_is_no_change() -> None:
 
 def test_changed_archive_is_a_new_build() -> None:
     news = spec_inputs(
-        content_hash="7" * 64, source_object="agents/gateway/77777777777777777777.zip"
+        content_hash="7" * 64, source_object="agents/gateway/77777777777777777777.tar.gz"
     )
     result = ImageBuildProvider().diff(BUILD_NAME, _stored(), news)
     assert result.changes is True
