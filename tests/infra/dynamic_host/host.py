@@ -23,12 +23,13 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import grpc
 from google.protobuf import struct_pb2
@@ -203,9 +204,6 @@ class DynamicHost:
             ),
         )
 
-    def stderr(self) -> str:
-        return (self.process.stderr.read() if self.process.stderr else b"").decode(errors="replace")
-
 
 def host_environment() -> dict[str, str]:
     """The caller's environment without anything that would put the repository on the
@@ -216,17 +214,22 @@ def host_environment() -> dict[str, str]:
 @contextmanager
 def dynamic_host(cwd: Path, python: str = sys.executable) -> Iterator[DynamicHost]:
     """Start ``python -m pulumi.dynamic`` in ``cwd``, yield it configured-less; stop it."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty host never blocks
+        yield from _hosted(cwd, python, errors)
+
+
+def _hosted(cwd: Path, python: str, errors: IO[bytes]) -> Iterator[DynamicHost]:
     process = subprocess.Popen(
         [python, "-u", "-m", "pulumi.dynamic"],
         cwd=cwd,
         env=host_environment(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,
     )
     channel = None
     try:
-        port = _read_port(process)
+        port = _read_port(process, errors)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=START_TIMEOUT)
         yield DynamicHost(process, provider_pb2_grpc.ResourceProviderStub(channel), channel, cwd)
@@ -239,12 +242,11 @@ def dynamic_host(cwd: Path, python: str = sys.executable) -> Iterator[DynamicHos
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
-def _read_port(process: subprocess.Popen[bytes]) -> int:
+def _read_port(process: subprocess.Popen[bytes], errors: IO[bytes]) -> int:
     """The first stdout line is the port (``main`` in pulumi/dynamic/__main__.py)."""
     assert process.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT
@@ -256,7 +258,9 @@ def _read_port(process: subprocess.Popen[bytes]) -> int:
             raise RuntimeError(f"the host printed no port within {START_TIMEOUT:.0f}s")
         chunk = os.read(process.stdout.fileno(), 64)
         if not chunk:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            process.wait(timeout=10)
+            errors.seek(0)
+            error = errors.read().decode(errors="replace")
             raise RuntimeError(f"the host exited before printing its port: {error[-2000:]}")
         line += chunk
     return int(line.strip())
