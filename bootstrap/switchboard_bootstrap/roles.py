@@ -71,12 +71,16 @@ RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
     "gcp:storage/bucketIAMMember:BucketIAMMember": ("roles/storage.admin",),
     "gcp:storage/bucketObject:BucketObject": ("roles/storage.admin",),
     # The Cloud Run agent's image build (infra/build): Cloud Run's SubmitBuild
-    # (run.builds.create, in run.admin) as the build account (actAs), then the build's
-    # status from Cloud Build (cloudbuild.builds.get).
+    # (run.builds.create, in run.admin) as the build account (actAs), which starts a Cloud
+    # Build build in the caller's name (cloudbuild.builds.create: Google's source-deploy
+    # guide grants run.sourceDeveloper *beside* run.admin for it; builds.viewer has only
+    # get/list); then the build's status (get) and, if SubmitBuild named no build, a
+    # look-up by tag (list). Refresh reads the image (artifactregistry.dockerimages.get,
+    # in artifactregistry.admin above).
     "pulumi-python:dynamic:Resource": (
         "roles/run.admin",
         "roles/iam.serviceAccountUser",
-        "roles/cloudbuild.builds.viewer",
+        "roles/cloudbuild.builds.editor",
     ),
 }
 """Resource type token -> the predefined roles its create/update/delete needs."""
@@ -91,8 +95,9 @@ OUTSIDE_THE_PROJECT: dict[str, str] = {
 """Types the program may declare whose permission no project role can give."""
 
 ROLE_REASONS: dict[str, str] = {
-    "roles/cloudbuild.builds.viewer": "follow the Cloud Run agent's image build to its end "
-    "and read its digest and log link (cloudbuild.builds.get)",
+    "roles/cloudbuild.builds.editor": "start the Cloud Run agent's image build "
+    "(SubmitBuild creates a Cloud Build build as the caller: cloudbuild.builds.create), "
+    "follow it to its end and read its digest and log link (get, list)",
     "roles/artifactregistry.admin": "create the image repository and grant the build "
     "account writer on it (repository IAM needs admin)",
     "roles/cloudfunctions.developer": "create, update and delete the agents' 2nd-gen "

@@ -23,7 +23,7 @@ from infra.artifacts.sources import REPOSITORY_ID
 from infra.build import AgentImage, AgentImageArgs
 from infra.iam import GrantPropagation, GrantPropagationArgs
 from infra.network.egress import VpcEgress
-from infra.packaging.archive import build_archive
+from infra.packaging.archive import archive_kind, build_archive
 from infra.secrets.store import SecretRef
 
 
@@ -110,13 +110,15 @@ class Agent(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.archive = build_archive(args.functions_root, plan.name, args.build_dir)
+        self.archive = build_archive(
+            args.functions_root, plan.name, args.build_dir, archive_kind(plan.platform)
+        )
         source = gcp.storage.BucketObject(
             f"{plan.name}-source",
             bucket=args.source_bucket.name,
             name=self.archive.object_name,
             source=pulumi.FileAsset(str(self.archive.path)),
-            content_type="application/zip",
+            content_type=self.archive.content_type,
             opts=child,
         )
         self.image = self._declare_image(args, source) if plan.platform == "run" else None

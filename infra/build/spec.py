@@ -8,7 +8,7 @@ Pure: no Pulumi, no Google clients. The dynamic provider and the component both 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,23 +78,9 @@ class BuildSpec:
     tags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        check_plain_inputs(
-            project=self.project,
-            region=self.region,
-            image_name=self.image_name,
-            content_hash=self.content_hash,
-            runtime=self.runtime,
-            function_target=self.function_target,
-            base_image=self.base_image,
-        )
-        for name in ("source_bucket", "source_object"):
-            _text(name, getattr(self, name))
-        if not _SERVICE_ACCOUNT.match(_text("service_account", self.service_account)):
-            raise BuildSpecError(
-                "service_account", "must be projects/<project>/serviceAccounts/<email>"
-            )
-        if len(self.tags) > MAX_TAGS or not all(_TAG.match(t) for t in self.tags):
-            raise BuildSpecError("tags", f"at most {MAX_TAGS} tags, each matching {_TAG.pattern}")
+        errors = input_errors(self.inputs())
+        if errors:
+            raise errors[0]
 
     @property
     def tag(self) -> str:
@@ -133,22 +119,17 @@ class BuildSpec:
     @classmethod
     def from_inputs(cls, props: Mapping[str, Any]) -> BuildSpec:
         """Rebuild a spec from the resource's inputs (or stored outputs, a superset)."""
-        missing = [name for name in INPUTS if name not in props or props[name] is None]
-        if missing:
-            raise BuildSpecError(missing[0], "missing")
-        automatic = props["enable_automatic_updates"]
-        if not isinstance(automatic, bool):
-            raise BuildSpecError("enable_automatic_updates", "must be true or false")
-        tags = props["tags"]
-        if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
-            raise BuildSpecError("tags", "must be a list of strings")
+        errors = input_errors(props)
+        if errors:
+            raise errors[0]
         texts = {
             name: props[name] for name in INPUTS if name not in ("tags", "enable_automatic_updates")
         }
-        for name, value in texts.items():
-            if not isinstance(value, str):
-                raise BuildSpecError(name, f"must be a string, not {type(value).__name__}")
-        return cls(**texts, enable_automatic_updates=automatic, tags=tuple(tags))
+        return cls(
+            **texts,
+            enable_automatic_updates=props["enable_automatic_updates"],
+            tags=tuple(props["tags"]),
+        )
 
     def submit_request(self) -> dict[str, Any]:
         """``SubmitBuildRequest`` as a mapping (field names of google.cloud.run_v2)."""
@@ -183,25 +164,113 @@ def check_plain_inputs(
     base_image: str,
 ) -> None:
     """The inputs known when the program runs (the rest are outputs of other resources)."""
-    for name, value in (("project", project), ("region", region), ("base_image", base_image)):
-        _text(name, value)
-    match = _IMAGE_NAME.match(_text("image_name", image_name))
-    if match is None:
-        raise BuildSpecError(
-            "image_name",
-            f"{image_name!r} is not <region>-docker.pkg.dev/<project>/<repository>/<name>"
-            " (no tag, no digest)",
-        )
-    if (match["region"], match["project"]) != (region, project):
-        raise BuildSpecError("image_name", f"{image_name!r} is not in {region}/{project}")
-    if not _HASH.match(content_hash):
-        raise BuildSpecError("content_hash", "must be a lowercase hex sha (40-64 digits)")
-    if not _RUNTIME.match(runtime):
-        raise BuildSpecError("runtime", f"{runtime!r} is not a runtime id (like python312)")
-    if not _IDENTIFIER.match(function_target):
-        raise BuildSpecError(
-            "function_target", f"{function_target!r} is not a Python function name"
-        )
+    plain = {
+        "project": project,
+        "region": region,
+        "image_name": image_name,
+        "content_hash": content_hash,
+        "runtime": runtime,
+        "function_target": function_target,
+        "base_image": base_image,
+    }
+    errors = input_errors(plain, unknown=frozenset(INPUTS) - set(plain))
+    if errors:
+        raise errors[0]
+
+
+def input_errors(
+    props: Mapping[str, Any], unknown: frozenset[str] | set[str] = frozenset()
+) -> list[BuildSpecError]:
+    """Every problem with a build's inputs, in input order, one per input at most.
+
+    An input named in ``unknown`` is not known yet (a preview: it is another resource's
+    output, which the engine sends as unknown) and is not checked; nor is a check that
+    relates it to another input. Everything known is checked, so a preview still names a
+    malformed input."""
+    errors: list[BuildSpecError] = []
+    for name in INPUTS:
+        if name in unknown:
+            continue
+        value = props.get(name)
+        if value is None:
+            errors.append(BuildSpecError(name, "missing"))
+            continue
+        try:
+            _CHECKS[name](value)
+        except BuildSpecError as error:
+            errors.append(error)
+    known = {n for n in ("image_name", "region", "project") if n not in unknown}
+    if known == {"image_name", "region", "project"} and not any(e.field in known for e in errors):
+        match = _IMAGE_NAME.match(props["image_name"])
+        if match is not None and (match["region"], match["project"]) != (
+            props["region"],
+            props["project"],
+        ):
+            errors.append(
+                BuildSpecError(
+                    "image_name",
+                    f"{props['image_name']!r} is not in {props['region']}/{props['project']}",
+                )
+            )
+    return errors
+
+
+def _string(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise BuildSpecError(name, f"must be a string, not {type(value).__name__}")
+    return _text(name, value)
+
+
+def _matching(name: str, pattern: re.Pattern[str], reason: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not pattern.match(_string(name, value)):
+            raise BuildSpecError(name, reason.format(value=value))
+
+    return check
+
+
+def _plain_text(name: str) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        _string(name, value)
+
+    return check
+
+
+def _check_automatic(value: Any) -> None:
+    if not isinstance(value, bool):
+        raise BuildSpecError("enable_automatic_updates", "must be true or false")
+
+
+def _check_tags(value: Any) -> None:
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        raise BuildSpecError("tags", "must be a list of strings")
+    if len(value) > MAX_TAGS or not all(_TAG.match(t) for t in value):
+        raise BuildSpecError("tags", f"at most {MAX_TAGS} tags, each matching {_TAG.pattern}")
+
+
+_CHECKS: dict[str, Callable[[Any], None]] = {
+    "project": _plain_text("project"),
+    "region": _plain_text("region"),
+    "image_name": _matching(
+        "image_name",
+        _IMAGE_NAME,
+        "{value!r} is not <region>-docker.pkg.dev/<project>/<repository>/<name>"
+        " (no tag, no digest)",
+    ),
+    "content_hash": _matching("content_hash", _HASH, "must be a lowercase hex sha (40-64 digits)"),
+    "source_bucket": _plain_text("source_bucket"),
+    "source_object": _plain_text("source_object"),
+    "runtime": _matching("runtime", _RUNTIME, "{value!r} is not a runtime id (like python312)"),
+    "function_target": _matching(
+        "function_target", _IDENTIFIER, "{value!r} is not a Python function name"
+    ),
+    "base_image": _plain_text("base_image"),
+    "enable_automatic_updates": _check_automatic,
+    "service_account": _matching(
+        "service_account", _SERVICE_ACCOUNT, "must be projects/<project>/serviceAccounts/<email>"
+    ),
+    "tags": _check_tags,
+}
 
 
 def _text(field: str, value: str) -> str:

@@ -41,8 +41,9 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.runtime import rpc
 
-from infra.dynamic_values import is_unknown
+from infra.build.by_value import by_value
 
 PROPAGATION_SECONDS = 120
 """How long a new grant is given to take effect: Google's "usually within 2 minutes".
@@ -55,10 +56,18 @@ GRANTS = "grants"
 SECONDS = "seconds"
 
 
+def is_unknown(value: Any) -> bool:
+    """The engine's unknown in either form a provider receives: the ``rpc.UNKNOWN`` string
+    (mocks), or the ``pulumi.output.Unknown`` object the real host deserialises it into
+    (``pulumi/dynamic/__main__.py``, ``keep_unknowns=True``)."""
+    return value == rpc.UNKNOWN or rpc.contains_unknowns(value)
+
+
 def _grant_ids(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
+@by_value  # the host loads it from any directory (infra/build/by_value.py)
 class GrantPropagationProvider(ResourceProvider):
     """Sleeps on create; replaced iff the set of grants it follows changes."""
 

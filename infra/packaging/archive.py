@@ -6,16 +6,29 @@ An agent's archive holds its folder (``functions/<agent>/``), the shared runtime
 sorted, timestamps and permissions fixed, caches and tests left out, so the same source
 always gives the same bytes.
 
-The archive's *content hash* (sha256 over every entry's path and bytes, independent of
-zip compression) names the uploaded object, so a function is redeployed when, and only
-when, its code or the shared runtime changes.
+Two formats of the same entries:
+
+- ``.zip`` for a Cloud Function (what its storage source takes);
+- ``.tar.gz`` for a Cloud Run agent's image build: Cloud Run's ``Builds.SubmitBuild``
+  documents its storage source as "a gzipped archive file (.tar.gz)"
+  (``StorageSource.object_`` in google-cloud-run, ``google/cloud/run_v2/types/build.py``).
+
+No byte depends on the zlib build (zlib, zlib-ng, Apple's each compress differently at
+the same level): zip entries are STORED, and the tar's gzip wrapper holds DEFLATE *stored*
+blocks written here, not by zlib. Only CRC-32 comes from zlib, and that is a fixed
+function. So a laptop and CI build identical bytes, and the archive's *content hash* is
+the sha256 of those bytes: it names the uploaded object, so an agent is rebuilt when, and
+only when, the bytes it runs change, and an object is never rewritten under its name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import struct
+import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +42,14 @@ FILE_MODE = 0o100644
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache", ".venv"})
 EXCLUDED_SUFFIXES = frozenset({".pyc", ".pyo", ".log"})
 HASH_LENGTH = 20
+ZIP = "zip"
+TAR_GZ = "tar.gz"
+CONTENT_TYPES = {ZIP: "application/zip", TAR_GZ: "application/gzip"}
+TAR_MODE = 0o644
+FIXED_MTIME = 315532800
+"""1980-01-01T00:00:00Z, the zip entries' fixed timestamp."""
+STORED_BLOCK = 0xFFFF
+"""The most bytes one DEFLATE stored block holds (RFC 1951, 3.2.4)."""
 
 
 class PackagingError(ValueError):
@@ -42,11 +63,17 @@ class AgentArchive:
     agent: str
     path: Path
     content_hash: str
+    """sha256 of the archive's bytes."""
     entries: tuple[str, ...]
+    kind: str = ZIP
 
     @property
     def object_name(self) -> str:
-        return f"agents/{self.agent}/{self.content_hash[:HASH_LENGTH]}.zip"
+        return f"agents/{self.agent}/{self.content_hash[:HASH_LENGTH]}.{self.kind}"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind]
 
 
 def _included(path: Path, base: Path) -> bool:
@@ -107,35 +134,74 @@ def archive_entries(functions_root: Path, agent: str) -> dict[str, bytes]:
     return dict(sorted(entries.items()))
 
 
-def content_hash(entries: dict[str, bytes]) -> str:
-    digest = hashlib.sha256()
-    for name, data in sorted(entries.items()):
-        digest.update(name.encode() + b"\0")
-        digest.update(hashlib.sha256(data).digest())
-    return digest.hexdigest()
-
-
 def zip_bytes(entries: dict[str, bytes]) -> bytes:
-    """A zip of ``entries`` with sorted names, fixed timestamps and permissions."""
+    """A zip of ``entries``: sorted names, fixed timestamps and permissions, STORED."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in sorted(entries.items()):
             info = zipfile.ZipInfo(name, date_time=FIXED_TIMESTAMP)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED
             info.create_system = 3
             info.external_attr = FILE_MODE << 16
-            archive.writestr(info, data, compresslevel=9)
+            archive.writestr(info, data)
     return buffer.getvalue()
 
 
-def build_archive(functions_root: Path, agent: str, out_dir: Path) -> AgentArchive:
-    """Write ``agent``'s archive to ``out_dir/<agent>/<hash>.zip`` (reused if present)."""
+def tar_bytes(entries: dict[str, bytes]) -> bytes:
+    """A ustar tar of ``entries``: sorted names, fixed times, owners and permissions."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
+        for name, data in sorted(entries.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = FIXED_MTIME
+            info.mode = TAR_MODE
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def gzip_stored(data: bytes) -> bytes:
+    """A gzip member (RFC 1952) whose DEFLATE stream is stored blocks only (RFC 1951,
+    3.2.4): no compressor runs, so no zlib build can change a byte. Header: no name, mtime
+    0, OS 255 (unknown)."""
+    out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
+    offsets = range(0, max(len(data), 1), STORED_BLOCK)
+    for index, offset in enumerate(offsets):
+        chunk = data[offset : offset + STORED_BLOCK]
+        final = 1 if index == len(offsets) - 1 else 0
+        out += bytes([final]) + struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF) + chunk
+    out += struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
+    return bytes(out)
+
+
+def tar_gz_bytes(entries: dict[str, bytes]) -> bytes:
+    return gzip_stored(tar_bytes(entries))
+
+
+ARCHIVERS = {ZIP: zip_bytes, TAR_GZ: tar_gz_bytes}
+
+
+def archive_kind(platform: str) -> str:
+    """What an agent's platform builds from: a function its zip, a Cloud Run agent's
+    image build (SubmitBuild) its .tar.gz."""
+    return TAR_GZ if platform == "run" else ZIP
+
+
+def build_archive(functions_root: Path, agent: str, out_dir: Path, kind: str = ZIP) -> AgentArchive:
+    """Write ``agent``'s archive to ``out_dir/<agent>/<hash>.<kind>`` (reused if present)."""
+    if kind not in ARCHIVERS:
+        raise PackagingError(f"{agent}: unknown archive kind {kind!r} (zip or tar.gz)")
     entries = archive_entries(functions_root, agent)
-    digest = content_hash(entries)
-    path = out_dir / agent / f"{digest[:HASH_LENGTH]}.zip"
+    data = ARCHIVERS[kind](entries)
+    digest = hashlib.sha256(data).hexdigest()
+    path = out_dir / agent / f"{digest[:HASH_LENGTH]}.{kind}"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(zip_bytes(entries))
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(data)
         temporary.replace(path)
-    return AgentArchive(agent=agent, path=path, content_hash=digest, entries=tuple(entries))
+    return AgentArchive(
+        agent=agent, path=path, content_hash=digest, entries=tuple(entries), kind=kind
+    )

@@ -57,8 +57,8 @@ def test_reintroducing_problem_1_fails_the_preflight(monkeypatch: pytest.MonkeyP
     preview whose Check fails. The preview render runs the provider's own check."""
     monkeypatch.setattr(
         infra.build.provider,
-        "_has_unknowns",
-        lambda props: any(props.get(n) == pulumi.runtime.rpc.UNKNOWN for n in INPUTS),
+        "unknown_inputs",
+        lambda props: frozenset(n for n in INPUTS if props.get(n) == pulumi.runtime.rpc.UNKNOWN),
     )
     update = Render.from_manifest(fresh_render("dev"))
     findings, _ = _check_preview("dev", None, update, stack_facts("dev"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,13 @@ import yaml
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.errors import CatalogueError
-from infra.packaging.archive import PackagingError, build_archive
+from infra.packaging.archive import (
+    REQUIREMENTS,
+    PackagingError,
+    archive_entries,
+    archive_kind,
+    build_archive,
+)
 from infra.settings import SECRET_EXTERNAL, SecretSource
 from tools.preflight.graph import Render
 from tools.preflight.preview import PreviewFailedError, check_preview, preview_manifest
@@ -71,9 +76,9 @@ def archive_requirements(functions: Path) -> dict[str, list[str]]:
     try:
         agents = load_catalogue(functions).agents
         for agent in sorted(agents):
-            built = build_archive(functions, agent, BUILD_DIR)
-            with zipfile.ZipFile(built.path) as opened:
-                lines = opened.read("requirements.txt").decode().splitlines()
+            kind = archive_kind(agents[agent].platform)
+            built = build_archive(functions, agent, BUILD_DIR, kind)
+            lines = archive_entries(functions, agent)[REQUIREMENTS].decode().splitlines()
             found[built.object_name] = [
                 line.strip() for line in lines if line.strip() and not line.startswith("#")
             ]

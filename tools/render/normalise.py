@@ -27,6 +27,8 @@ from pulumi import asset
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from infra.build import by_value
+
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
@@ -43,10 +45,13 @@ def registration_inputs(resource_type: str, inputs: dict[str, Any]) -> dict[str,
 
 def provider_marker(serialized: Any) -> str:
     """``[dynamic provider infra.build.provider.ImageBuildProvider]``: the class the pickle
-    names first, read from its opcodes (never unpickled, so no code runs)."""
+    names first, read from its opcodes (never unpickled, so no code runs); for a provider
+    pickled by value (infra/build/by_value.py) the class its payload carries."""
     if rpc.is_rpc_secret(serialized):
         serialized = rpc.unwrap_rpc_secret(serialized)
-    name = _pickled_class(serialized) if isinstance(serialized, str) else None
+    name = by_value.pickled_class(serialized) or (
+        _pickled_class(serialized) if isinstance(serialized, str) else None
+    )
     return f"[dynamic provider {name}]" if name else "[dynamic provider]"
 
 

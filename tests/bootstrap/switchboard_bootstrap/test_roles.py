@@ -143,3 +143,26 @@ def test_docs_carry_the_reads_table() -> None:
         token.rsplit(":", 1)[0]: (read.permission, read.role, read.at_preview)
         for token, read in PROGRAM_READS.items()
     }
+
+
+# From Google's IAM reference for Cloud Build roles
+# (https://cloud.google.com/iam/docs/roles-permissions/cloudbuild): the build permissions
+# each candidate role holds. run.admin holds run.* only, no cloudbuild.* permission.
+CLOUD_BUILD_ROLE_PERMISSIONS = {
+    "roles/cloudbuild.builds.viewer": {"cloudbuild.builds.get", "cloudbuild.builds.list"},
+    "roles/cloudbuild.builds.editor": {
+        "cloudbuild.builds.create",
+        "cloudbuild.builds.get",
+        "cloudbuild.builds.list",
+        "cloudbuild.builds.update",
+    },
+}
+
+
+def test_the_image_build_may_create_list_and_read_builds() -> None:
+    """SubmitBuild starts a Cloud Build build as the caller (cloudbuild.builds.create);
+    the provider then reads it (get) and, when SubmitBuild names none, finds it by tag
+    (list). builds.viewer, granted before, lacked create."""
+    roles = RESOURCE_ROLES["pulumi-python:dynamic:Resource"]
+    held = set().union(*(CLOUD_BUILD_ROLE_PERMISSIONS.get(r, set()) for r in roles))
+    assert {"cloudbuild.builds.create", "cloudbuild.builds.get", "cloudbuild.builds.list"} <= held

@@ -3,6 +3,7 @@ service runs, what the build waits for, and when the image changes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,7 +49,8 @@ def test_every_run_agent_runs_its_built_image_pinned_by_digest() -> None:
         )
         source = objects[f"{agent}-source"].inputs["name"]
         assert inputs["source_object"] == source  # the same archive the object uploads
-        assert source == f"agents/{agent}/{inputs['content_hash'][:20]}.zip"
+        # a .tar.gz: what SubmitBuild's storage source takes (infra/packaging/archive.py)
+        assert source == f"agents/{agent}/{inputs['content_hash'][:20]}.tar.gz"
         assert inputs["service_account"].endswith(
             f"/serviceAccounts/sb-builder@{inputs['project']}.iam.gserviceaccount.com"
         )
@@ -122,10 +124,10 @@ def test_the_render_shows_the_provider_as_a_marker() -> None:
     )
 
 
-def test_the_serialized_provider_loads_where_the_engine_loads_it() -> None:
-    """The engine's dynamic-provider host is ``python -m pulumi.dynamic`` started in the
-    project directory: the pickle names the provider class by module, so that module must
-    import from there, on its own, without declaring anything."""
+def test_the_serialized_provider_loads_outside_the_repository(tmp_path: Path) -> None:
+    """The engine's dynamic-provider host unpickles ``__provider`` with dill wherever it
+    was started: the provider travels by value (infra/build/by_value.py), so it loads in a
+    directory where ``infra`` is not importable, and still loads no Google client."""
     build = builds(rendered("dev"))["gateway"]
     serialized = build.inputs["__provider"]
     assert isinstance(serialized, str)  # not a secret: it captures none
@@ -140,7 +142,8 @@ def test_the_serialized_provider_loads_where_the_engine_loads_it() -> None:
         input=serialized,
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         timeout=120,
         check=False,
     )

@@ -3,11 +3,15 @@ clients (REST transport) send real requests; the fake records and answers them."
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from pulumi.output import Unknown
 
 from infra.build.cloud import Polling
 from infra.build.outcome import BuildFailedError
-from infra.build.provider import UNKNOWN, ImageBuildProvider
+from infra.build.provider import ImageBuildProvider
+from infra.build.spec import INPUTS
 from tests.infra.build.fakes import (
     BASE_IMAGE_URI,
     BUILD_NAME,
@@ -37,10 +41,14 @@ def test_create_submits_a_buildpacks_build_of_the_archive_and_outputs_the_digest
 
     (submit,) = fake_apis.of("POST", "builds:submit")
     assert submit.path == "/v2/projects/switchboard-dev-000000/locations/europe-west1/builds:submit"
-    assert submit.body == {
+    body = dict(submit.body or {})
+    *tags, submission = body.pop("tags")
+    assert tags == ["switchboard", "service_gateway"]
+    assert re.fullmatch(r"submission-[0-9a-f]{32}", submission)  # unique to this attempt
+    assert body == {
         "storageSource": {
             "bucket": "switchboard-dev-000000-agent-sources",
-            "object": "agents/gateway/6acdb428479e97012f00.zip",
+            "object": "agents/gateway/6acdb428479e97012f00.tar.gz",
         },
         "imageUri": expected.image_name + ":6acdb428479e97012f00",
         "buildpackBuild": {
@@ -53,7 +61,6 @@ def test_create_submits_a_buildpacks_build_of_the_archive_and_outputs_the_digest
             "projects/switchboard-dev-000000/serviceAccounts/"
             "sb-builder@switchboard-dev-000000.iam.gserviceaccount.com"
         ),
-        "tags": ["switchboard", "service_gateway"],
     }
     reads = fake_apis.of("GET", "/builds/")
     assert len(reads) == 3
@@ -154,7 +161,7 @@ def test_unchanged_archive_is_no_change() -> None:
 
 def test_changed_archive_is_a_new_build() -> None:
     news = spec_inputs(
-        content_hash="7" * 64, source_object="agents/gateway/77777777777777777777.zip"
+        content_hash="7" * 64, source_object="agents/gateway/77777777777777777777.tar.gz"
     )
     result = ImageBuildProvider().diff(BUILD_NAME, _stored(), news)
     assert result.changes is True
@@ -184,10 +191,28 @@ def test_a_new_build_identity_alone_updates_without_building(fake_apis: FakeBuil
 
 
 def test_unknown_inputs_in_a_preview_replace_only_when_they_shape_the_image() -> None:
-    news = spec_inputs(service_account=UNKNOWN)
+    news = spec_inputs(service_account=Unknown())
     result = ImageBuildProvider().diff(BUILD_NAME, _stored(), news)
     assert result.replaces == []
     assert ImageBuildProvider().check({}, news).failures == []
+
+
+@pytest.mark.parametrize("field", INPUTS)
+def test_any_one_unknown_input_passes_check(field: str) -> None:
+    """What the real host passes for an unknown: a ``pulumi.output.Unknown`` object (the
+    harness in tests/infra/dynamic_host drives the real host the same way)."""
+    assert ImageBuildProvider().check({}, spec_inputs(**{field: Unknown()})).failures == []
+
+
+def test_every_input_unknown_passes_check() -> None:
+    news = {name: Unknown() for name in INPUTS}
+    assert ImageBuildProvider().check({}, news).failures == []
+
+
+def test_a_preview_still_names_a_malformed_known_input() -> None:
+    news = spec_inputs(service_account=Unknown(), content_hash="abc")
+    (failure,) = ImageBuildProvider().check({}, news).failures
+    assert failure.property == "content_hash"
 
 
 def test_check_names_the_malformed_input() -> None:
@@ -201,3 +226,57 @@ def test_check_names_the_malformed_input() -> None:
 def test_delete_leaves_the_image_to_the_repository_cleanup(fake_apis: FakeBuildApis) -> None:
     provider(fake_apis).delete(BUILD_NAME, _stored())
     assert fake_apis.received == []
+
+
+def test_every_call_is_billed_to_the_stacks_project(fake_apis: FakeBuildApis) -> None:
+    """``x-goog-user-project`` on every request: a personal ADC login's own quota project
+    often lacks the Run/Build APIs (403 SERVICE_DISABLED)."""
+    fake_apis.script(build_state("WORKING"), succeeded(spec().image_uri))
+    fake_apis.images.add(f"gateway@{DIGEST}")
+    stored = provider(fake_apis).create(spec_inputs()).outs or {}
+    provider(fake_apis).read(BUILD_NAME, stored)
+    assert {r.path.split("/")[1] for r in fake_apis.received} == {"v1", "v2"}
+    assert len(fake_apis.received) == 4
+    for request in fake_apis.received:
+        assert request.headers.get("x-goog-user-project") == "switchboard-dev-000000"
+
+
+def test_a_submit_whose_operation_names_no_build_finds_it_by_its_tag(
+    fake_apis: FakeBuildApis,
+) -> None:
+    fake_apis.metadata_names_build = False
+    fake_apis.script(build_state("WORKING"), succeeded(spec().image_uri))
+    outs = provider(fake_apis).create(spec_inputs()).outs or {}
+    assert outs["digest"] == DIGEST
+    (listed,) = fake_apis.of("GET", "/locations/europe-west1/builds")[:1]
+    assert listed.query["filter"] == [f'tags="{fake_apis.submitted_tags[-1]}"']
+
+
+def test_a_build_that_cannot_be_found_fails_naming_the_operation(
+    fake_apis: FakeBuildApis,
+) -> None:
+    fake_apis.metadata_names_build = False
+    fake_apis.listed = False
+    fake_apis.script(build_state("WORKING"))
+    with pytest.raises(BuildFailedError, match="operations/") as raised:
+        provider(fake_apis, Polling(0.01, 30, lookup_pause_seconds=0.0)).create(spec_inputs())
+    assert raised.value.status == "UNTRACKED"
+    assert "gcloud builds list" in str(raised.value)
+    assert "tags%3D%22submission-" in raised.value.log_url
+
+
+def test_refresh_keeps_a_build_whose_image_exists(fake_apis: FakeBuildApis) -> None:
+    fake_apis.images.add(f"gateway@{DIGEST}")
+    result = provider(fake_apis).read(BUILD_NAME, _stored())
+    assert result.id == BUILD_NAME
+    (lookup,) = fake_apis.received
+    assert lookup.path == (
+        "/v1/projects/switchboard-dev-000000/locations/europe-west1/repositories/"
+        f"switchboard-agents/dockerImages/gateway@{DIGEST}"
+    )
+
+
+def test_refresh_drops_a_build_whose_image_was_deleted(fake_apis: FakeBuildApis) -> None:
+    result = provider(fake_apis).read(BUILD_NAME, _stored())
+    assert result.id == ""
+    assert result.outs == {}

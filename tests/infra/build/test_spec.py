@@ -22,7 +22,7 @@ def test_request_is_a_buildpacks_function_build_of_the_archive() -> None:
         "parent": "projects/switchboard-dev-000000/locations/europe-west1",
         "storage_source": {
             "bucket": "switchboard-dev-000000-agent-sources",
-            "object_": "agents/gateway/6acdb428479e97012f00.zip",
+            "object_": "agents/gateway/6acdb428479e97012f00.tar.gz",
         },
         "image_uri": f"{built.image_name}:{built.content_hash[:20]}",
         "buildpack_build": {
@@ -35,7 +35,7 @@ def test_request_is_a_buildpacks_function_build_of_the_archive() -> None:
         "tags": ["switchboard", "service_gateway"],
     }
     assert built.source_location == (
-        "gs://switchboard-dev-000000-agent-sources/agents/gateway/6acdb428479e97012f00.zip"
+        "gs://switchboard-dev-000000-agent-sources/agents/gateway/6acdb428479e97012f00.tar.gz"
     )
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from infra.packaging.archive import PackagingError, build_archive
+from infra.packaging.archive import (
+    TAR_GZ,
+    ZIP,
+    PackagingError,
+    build_archive,
+)
+
+KINDS = (ZIP, TAR_GZ)
 
 
 def test_same_source_same_hash_and_bytes(functions_copy: Path, tmp_path: Path) -> None:
