@@ -151,6 +151,8 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
         assert grants[name] == {g.key() for g in plan.grants}, name
     assert grants["builder"] == {
         ("project", "project", "roles/logging.logWriter", "builder"),
+        # Cloud Functions' own copy of the archive (gcf-v2-sources-*), conditioned below
+        ("project", "project", "roles/storage.objectViewer", "builder"),
         (
             "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
             "",
@@ -178,16 +180,30 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
     assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
 
 
+def test_the_build_account_reads_only_gcf_sources_buckets_project_wide() -> None:
+    """terraform-provider-google #20571: gen2 builds fetch from gcf-v2-sources-<n>-<region>."""
+    run = rendered("dev")
+    reader = next(r for r in run.registrations if r.name == "builder-gcf-sources-reader")
+    assert reader.inputs["role"] == "roles/storage.objectViewer"
+    assert reader.inputs["condition"]["expression"] == (
+        'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")'
+    )
+    for function in by_type(run, "gcp:cloudfunctionsv2/function:Function").values():
+        assert reader.urn in function.dependencies, function.name
+
+
 def test_ingress_is_internal_except_the_declared_public_agent() -> None:
     run = rendered("dev")
     for name, function in by_type(run, "gcp:cloudfunctionsv2/function:Function").items():
         assert function.inputs["serviceConfig"]["ingressSettings"] == "ALLOW_INTERNAL_ONLY", name
     gateway = by_type(run, "gcp:cloudrunv2/service:Service")["gateway"]
     assert gateway.inputs["ingress"] == "INGRESS_TRAFFIC_ALL"
-    public = [r for r in run.registrations if r.inputs.get("member") == "allUsers"]
-    assert [(r.inputs["name"], r.inputs["role"]) for r in public] == [
-        ("gateway", "roles/run.invoker")
-    ]
+    # Public through the service's disabled invoker check: no allUsers grant anywhere
+    # (Domain Restricted Sharing refuses it in organisations created since 2024-05-03).
+    assert gateway.inputs["invokerIamDisabled"] is True
+    assert [r.name for r in run.registrations if r.inputs.get("member") == "allUsers"] == []
+    for name, service in by_type(run, "gcp:cloudrunv2/service:Service").items():
+        assert service.inputs["invokerIamDisabled"] is (name == "gateway"), name
 
 
 def test_secrets_reach_agents_only_as_secret_env_vars() -> None:

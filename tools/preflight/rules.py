@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
+from infra.settings import OrganizationPolicySettings
 from tools.preflight.graph import Node, Render
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
@@ -57,6 +58,8 @@ class StackFacts:
     secrets_provider: str | None = None
     archive_requirements: Mapping[str, list[str]] = field(default_factory=dict)
     """archive object name -> the requirement lines of the archive the repository builds."""
+    organization: OrganizationPolicySettings = field(default_factory=OrganizationPolicySettings)
+    """``switchboard:organizationPolicies``: what the stack's organisation enforces."""
 
 
 Rule = Callable[[Render, StackFacts], Iterator[Finding]]
@@ -342,6 +345,12 @@ RULES: tuple[Rule, ...] = (
     archives_pin_what_the_tests_ran,
     stack_has_a_secrets_provider,
 )
+
+
+# Rules in modules of their own (they import Finding and StackFacts from here at call time).
+from tools.preflight.org_rules import ORG_RULES  # noqa: E402
+
+RULES = (*RULES, *ORG_RULES)
 
 
 def check(render: Render, facts: StackFacts) -> list[Finding]:
