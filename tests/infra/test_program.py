@@ -91,6 +91,8 @@ def member_symbol(member: str) -> str:
     email = member.removeprefix("serviceAccount:")
     if email.startswith("service-") and "gcp-sa-pubsub" in email:
         return "pubsub-service-agent"
+    if email.startswith("service-") and "gcp-sa-firestore" in email:
+        return "firestore-service-agent"
     account = email.split("@")[0]
     if account.endswith("-push"):
         return "invoker"
@@ -137,6 +139,8 @@ def rendered_grants(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
 def _owner(r: Registration, by_urn: dict[str, Registration], member: str) -> str:
     if member in ("builder", "firestore-export"):
         return member
+    if member == "firestore-service-agent":
+        return "firestore-export"  # it writes the export's files (infra/firestore/exports.py)
     node = by_urn.get(r.parent)
     while node is not None and node.type != "switchboard:agent:Agent":
         node = by_urn.get(node.parent)
@@ -173,6 +177,12 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
             "",
             "roles/storage.legacyBucketWriter",
             "firestore-export",
+        ),
+        (
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "",
+            "roles/storage.legacyBucketWriter",
+            "firestore-service-agent",
         ),
     }
     assert set(grants) == {*plans, "builder", "firestore-export"}
