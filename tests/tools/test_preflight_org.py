@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.catalogue import load_catalogue
 from infra.offline.harness import REPO_ROOT
 from infra.org_policies import (
     BASELINE,
@@ -32,7 +33,7 @@ from tools.render.manifest import STACKS
 
 GATEWAY_IAM = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember::gateway-public-invoker"
 BUILDER = "sb-builder@switchboard-dev-000000.iam.gserviceaccount.com"
-FUNCTIONS = ("billing", "ledger", "notifier", "reminders", "scheduler")
+FUNCTIONS = sorted(n for n, a in load_catalogue().agents.items() if a.platform == "function")
 
 
 def add(manifest: Manifest, type_: str, name: str, inputs: dict[str, Any]) -> str:
