@@ -143,6 +143,32 @@ def test_a_grant_on_the_gcf_bucket_itself_counts() -> None:
     assert not [f for f in broken("dev", bucket_grant) if f.rule == "gcf-sources-readable"]
 
 
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what a preview records for an unknown
+
+
+def _unknown_builder(manifest: Manifest) -> None:
+    """The render a first preview gives: the build account's email is not known yet."""
+    for r in manifest["resources"]:
+        config = r["inputs"].get("buildConfig")
+        if r["type"].endswith("Function") and config:
+            config["serviceAccount"] = UNKNOWN
+        if r["inputs"].get("member") == f"serviceAccount:{BUILDER}":
+            r["inputs"]["member"] = UNKNOWN
+
+
+def test_in_a_preview_the_unknown_build_account_is_matched_to_unknown_members() -> None:
+    assert not [f for f in broken("dev", _unknown_builder) if f.rule == "gcf-sources-readable"]
+
+    def unknown_and_no_reader(manifest: Manifest) -> None:
+        _unknown_builder(manifest)
+        manifest["resources"] = [
+            r for r in manifest["resources"] if r["name"] != "builder-gcf-sources-reader"
+        ]
+
+    fired = {r for rule, r in rules_fired(broken("dev", unknown_and_no_reader)) if "gcf" in rule}
+    assert len(fired) == len(FUNCTIONS)
+
+
 # --- organisation policies ------------------------------------------------------------
 
 
