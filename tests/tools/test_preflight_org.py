@@ -30,6 +30,7 @@ from tools.preflight.graph import Render
 from tools.preflight.org_rules import MODELLED_BY_RULE, ORG_RULES
 from tools.preflight.rules import Finding, StackFacts, check
 from tools.render.manifest import STACKS
+from tools.render.normalise import UNKNOWN  # how a render records a value a preview lacks
 
 GATEWAY_IAM = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember::gateway-public-invoker"
 BUILDER = "sb-builder@switchboard-dev-000000.iam.gserviceaccount.com"
@@ -141,9 +142,6 @@ def test_a_grant_on_the_gcf_bucket_itself_counts() -> None:
                 r["dependencies"].append(grant)
 
     assert not [f for f in broken("dev", bucket_grant) if f.rule == "gcf-sources-readable"]
-
-
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # what a preview records for an unknown
 
 
 def _unknown_builder(manifest: Manifest) -> None:
