@@ -11,6 +11,12 @@
   (``switchboard:organizationPolicies``). Each finding names the resource that the
   organisation would refuse, and how to fix it or say the organisation allows it.
 
+Default service accounts: since Cloud Build's 2024 service-account change a build with no
+account set runs as the compute default account
+(https://cloud.google.com/build/docs/cloud-build-service-account-updates), which a
+secure-by-default organisation leaves without roles (GoogleCloudPlatform/
+terraform-google-cloud-functions #129 describes functions failing exactly so).
+
 What is not modelled: service-account members under Domain Restricted Sharing (the
 program's own accounts live in the stack's project; the Pub/Sub service agent is
 Google-managed), and anything the program does not declare (VMs, forwarding rules).
