@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from infra.catalogue.model import Cron, Memory, TimeZone
+from infra.org_policies import BASELINE, OPTIONAL
 
 NAMESPACE = "switchboard"
 PROJECT_ID_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
@@ -103,7 +104,16 @@ class ExportSettings(_Config):
     """Export objects are deleted (bucket lifecycle rule) this many days after creation."""
     minimum_retention_days: Annotated[int, Field(ge=0, le=3650)] = 0
     """Bucket retention policy: no export can be deleted or overwritten before this age.
-    0 = no retention policy. Not locked (a locked policy can never be shortened)."""
+    0 = no retention policy."""
+    lock_retention_policy: bool = False
+    """Lock the retention policy (Bucket Lock). IRREVERSIBLE: once a ``pulumi up`` has
+    locked it, nobody (Pulumi included) can remove or shorten ``minimumRetentionDays``
+    again, and the bucket cannot be deleted before its newest export is that old. Needs
+    ``minimumRetentionDays`` > 0."""
+    audit_data_access: bool = False
+    """Cloud Storage Data Access audit logs (DATA_READ, DATA_WRITE) for the project: who
+    read or wrote an export. Project-wide for storage.googleapis.com (an audit config has
+    no finer resource), so the agent-sources bucket's build reads are logged too."""
 
     @field_validator("minimum_retention_days")
     @classmethod
@@ -114,6 +124,13 @@ class ExportSettings(_Config):
                 f"must not exceed retentionDays ({retention}): the lifecycle rule could "
                 "never delete what the retention policy still holds"
             )
+        return value
+
+    @field_validator("lock_retention_policy")
+    @classmethod
+    def _lock_needs_a_policy(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("minimum_retention_days"):
+            raise ValueError("needs minimumRetentionDays > 0 (there is no policy to lock)")
         return value
 
 
@@ -180,6 +197,9 @@ class NetworkSettings(_Config):
         "10.8.0.0/24"
     )
     """The subnet agents egress from (Direct VPC egress needs at least a /26)."""
+    flow_logs: bool = False
+    """VPC flow logs on the egress subnet (5-second aggregation, half the flows sampled,
+    metadata included): which agent talked to which address. Billed by log volume."""
 
 
 class BudgetSettings(_Config):
@@ -197,6 +217,67 @@ class BudgetSettings(_Config):
 class LoggingSettings(_Config):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Retention of the project's ``_Default`` log bucket (above 30 days is billed)."""
+
+
+MAX_CONSTRAINTS = 50
+MAX_DOMAINS = 20
+
+
+class OrganizationPolicySettings(_Config):
+    """What this stack's organisation enforces besides Google's secure-by-default bundle
+    (``switchboard:organizationPolicies``, see infra/org_policies.py). The preflight
+    (``make preflight``) refuses what the resulting set would refuse."""
+
+    relax: tuple[str, ...] = ()
+    """Bundle constraints the organisation (or this project) does not enforce."""
+    add: tuple[str, ...] = ()
+    """Constraints beyond the bundle that the organisation enforces (only those the
+    preflight models)."""
+    allowed_domains: tuple[
+        Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+$")], ...
+    ] = ()
+    """The organisation's domains (Domain restricted sharing and contacts): user:, group:
+    and domain: members and contact emails outside them are refused. Empty: any such
+    member is reported, since the preflight cannot tell it is inside."""
+
+    @field_validator("relax", "add", "allowed_domains")
+    @classmethod
+    def _bounded(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > MAX_CONSTRAINTS:
+            raise ValueError(f"at most {MAX_CONSTRAINTS} entries, got {len(value)}")
+        return value
+
+    @field_validator("relax")
+    @classmethod
+    def _relax_known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _known_constraints(value, BASELINE, "secure-by-default constraints")
+
+    @field_validator("add")
+    @classmethod
+    def _add_known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        enforced = sorted(set(value) & set(BASELINE))
+        if enforced:
+            raise ValueError(
+                f"{', '.join(enforced)}: already enforced by default (remove it from add)"
+            )
+        return _known_constraints(value, OPTIONAL, "constraints the preflight models")
+
+    def enforced(self) -> frozenset[str]:
+        """The constraint names this stack's organisation enforces."""
+        return frozenset((set(BASELINE) - set(self.relax)) | set(self.add))
+
+
+def _known_constraints(
+    value: tuple[str, ...], known: Mapping[str, object], what: str
+) -> tuple[str, ...]:
+    names = [name.removeprefix("constraints/") for name in value]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown constraint {', '.join(map(repr, unknown))} ({what}: "
+            f"{', '.join(sorted(known))})"
+        )
+    return tuple(names)
 
 
 SECRET_FROM_CONFIG = "config"
@@ -263,6 +344,7 @@ class StackSettings(_Config):
     network: NetworkSettings = NetworkSettings()
     budget: BudgetSettings = BudgetSettings()
     logging: LoggingSettings = LoggingSettings()
+    organization_policies: OrganizationPolicySettings = OrganizationPolicySettings()
     agents: dict[str, AgentOverride] = Field(default_factory=dict)
     secrets: dict[str, Annotated[SecretSource, BeforeValidator(SecretSource.parse)]] = Field(
         default_factory=dict

@@ -26,7 +26,7 @@ from switchboard_policies import POLICIES
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_INVOKER = {
-    "name": "ledger",
+    "name": "gateway",
     "role": "roles/run.invoker",
     "member": "allUsers",
     "project": "p",
@@ -53,14 +53,31 @@ def check_reports(wrapped: dict[str, object]) -> None:
     args = ResourceValidationArgs(
         "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
         PUBLIC_INVOKER,
-        "urn:pulumi:dev::switchboard::x::ledger-public",
-        "ledger-public",
+        "urn:pulumi:dev::switchboard::x::gateway-public",
+        "gateway-public",
         _options(),
         None,
         {"publicAgents": ["gateway"]},
     )
+    # allUsers is refused even on the agent declared public (Domain Restricted Sharing).
     wrapped["no-public-members"].validate(args, lambda m, u=None: reported.append((m, u)))  # type: ignore[attr-defined]
-    assert reported and "ledger" in reported[0][0], reported
+    assert reported and "gateway" in reported[0][0], reported
+
+    unchecked: list[tuple[str, str | None]] = []
+    for name in ("gateway", "ledger"):
+        service = ResourceValidationArgs(
+            "gcp:cloudrunv2/service:Service",
+            {"name": name, "invokerIamDisabled": True},
+            f"urn:pulumi:dev::switchboard::gcp:cloudrunv2/service:Service::{name}",
+            name,
+            _options(),
+            None,
+            {"publicAgents": ["gateway"]},
+        )
+        wrapped["invoker-check-only-on-public-agents"].validate(  # type: ignore[attr-defined]
+            service, lambda m, u=None: unchecked.append((m, u))
+        )
+    assert len(unchecked) == 1 and "ledger" in unchecked[0][0], unchecked
 
     def function(name: str) -> PolicyResource:
         props = {

@@ -2,8 +2,9 @@
 
 Imported by ``__main__.py`` (which serves the pack) and by ``check_pack.py`` (which
 proves every pure policy is wrapped, without an engine). Configuration, per policy:
-``publicAgents`` (list of agent names allowed allUsers as run.invoker; default: read
-``../functions/*/agent.yaml``) and ``stack`` (default: the resources' ``stack`` label).
+``publicAgents`` (agent names allowed to disable their Cloud Run service's invoker IAM
+check; default: the agents ``../functions/*/agent.yaml`` declares public with a reason;
+no agent is ever allowed ``allUsers``) and ``stack`` (default: the resources' ``stack`` label).
 """
 
 from __future__ import annotations

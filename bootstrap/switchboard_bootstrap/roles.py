@@ -56,6 +56,8 @@ RESOURCE_ROLES: dict[str, tuple[str, ...]] = {
         "roles/monitoring.notificationChannelEditor",
     ),
     "gcp:projects/iAMMember:IAMMember": ("roles/resourcemanager.projectIamAdmin",),
+    # Audit configs are part of the project's IAM policy (resourcemanager.projects.setIamPolicy).
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": ("roles/resourcemanager.projectIamAdmin",),
     "gcp:projects/service:Service": ("roles/serviceusage.serviceUsageAdmin",),
     "gcp:projects/serviceIdentity:ServiceIdentity": ("roles/serviceusage.serviceUsageAdmin",),
     "gcp:pubsub/subscription:Subscription": ("roles/pubsub.admin", "roles/iam.serviceAccountUser"),

@@ -56,7 +56,8 @@ class Agent(pulumi.ComponentResource):
     - its own runtime service account, which may publish only to its declared topics
       (and its own dead-letter topics), read only its declared secrets, and use Firestore;
     - its code as a deterministic archive named by content hash (redeploy iff it changes);
-    - a 2nd-gen function or a Cloud Run service, internal ingress unless declared public;
+    - a 2nd-gen function or a Cloud Run service, internal ingress unless declared public
+      (then a Cloud Run service with its invoker IAM check disabled: no ``allUsers``);
     - per consumed topic, a :class:`PushSubscription` authenticated with an OIDC token of a
       per-agent invoker service account, the only identity allowed to invoke it.
     """
@@ -152,16 +153,8 @@ class Agent(pulumi.ComponentResource):
         self.workload = workload.resource
         self.url = workload.uri
 
-        if plan.public:
-            gcp.cloudrunv2.ServiceIamMember(
-                f"{plan.name}-public-invoker",
-                project=args.project,
-                location=args.region,
-                name=workload.service_name,
-                role=ROLE_RUN_INVOKER,
-                member="allUsers",
-                opts=child,
-            )
+        # A public agent is public through its service's invoker_iam_disabled (see
+        # AgentPlan.invoker_iam_disabled), never through an allUsers grant.
 
         self.invoker = None
         if plan.consumers:

@@ -15,7 +15,9 @@ from typing import Literal
 from infra.catalogue import Catalogue, Consumer, naming
 from infra.settings import SettingsError, StackSettings
 
-Member = Literal["agent", "invoker", "pubsub-service-agent", "allUsers"]
+Member = Literal["agent", "invoker", "pubsub-service-agent"]
+"""Who a grant goes to. Never ``allUsers``: a public agent is public because its Cloud
+Run service's invoker IAM check is disabled (``AgentPlan.invoker_iam_disabled``)."""
 ResourceKind = Literal["topic", "secret", "project", "service", "service-account", "subscription"]
 
 ROLE_PUBLISHER = "roles/pubsub.publisher"
@@ -61,6 +63,16 @@ class AgentPlan:
     secret_env: dict[str, str]
     consumers: tuple[Consumer, ...]
     grants: tuple[Grant, ...]
+
+    @property
+    def invoker_iam_disabled(self) -> bool:
+        """A public agent answers callers without Google credentials (webhooks) by
+        disabling Cloud Run's invoker IAM check on its service, not by granting
+        ``allUsers`` run.invoker: Domain Restricted Sharing (enforced in organisations
+        created since 2024-05-03) refuses ``allUsers``, and Cloud Run documents this as the
+        remedy (https://cloud.google.com/run/docs/securing/managing-access#invoker_check).
+        The agent authenticates every request itself (its ``public_reason``)."""
+        return self.public
 
     @property
     def service_account_id(self) -> str:
@@ -164,10 +176,6 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
                 "agent",
                 "idempotency and state; Firestore IAM has no resource finer than the project",
             )
-        )
-    if manifest.is_public:
-        grants.append(
-            Grant("service", name, ROLE_RUN_INVOKER, "allUsers", "declared public ingress")
         )
     if consumers:
         invoker = naming.invoker_account_id(name)

@@ -62,6 +62,8 @@ def declare_function(
     inputs: WorkloadInputs, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
 ) -> Workload:
     plan = inputs.plan
+    if plan.public:  # the catalogue refuses it (infra/catalogue/rules.py check_ingress)
+        raise ValueError(f"agent {plan.name}: a public agent must be platform: run")
     function = gcp.cloudfunctionsv2.Function(
         plan.name,
         project=inputs.project,
@@ -145,7 +147,9 @@ def declare_service(
         labels=inputs.labels,
         ingress=RUN_INGRESS[plan.public],
         deletion_protection=inputs.deletion_protection,
-        invoker_iam_disabled=False,
+        # Public agents only: callers need no Google identity, and no allUsers grant (which
+        # Domain Restricted Sharing refuses) is made. run.routes.invoke is not checked.
+        invoker_iam_disabled=plan.invoker_iam_disabled,
         # Metadata only (it starts no build): how the running image was made, as
         # `gcloud run deploy --source` records it. The build is `built.build`.
         build_config={

@@ -1,5 +1,21 @@
 """Where agent code goes before it runs: the source bucket, the image repository, and the
-build identity Cloud Build uses to turn an archive into a function or service."""
+build identity Cloud Build uses to turn an archive into a function or service.
+
+A 2nd-gen function does not build from our bucket: Cloud Functions copies the archive to
+its own ``gcf-v2-sources-<project number>-<region>`` bucket and the build, run as our
+build account, fetches it from there ("Access to bucket gcf-v2-sources-... denied. You
+must grant Storage Object Viewer permission to <build account>",
+terraform-provider-google #20571; the provider's own example grants objectViewer on the
+project). That bucket does not exist before the project's first function deploy, so no
+bucket-level grant can be declared for it; the build account gets
+``roles/storage.objectViewer`` on the project with an IAM condition admitting only
+buckets named ``gcf-v2-sources-*`` (a project-level grant reaches only this project's
+buckets; storage resource names are ``projects/_/buckets/B`` and
+``projects/_/buckets/B/objects/O``, https://cloud.google.com/iam/docs/conditions-resource-attributes).
+``make preflight`` (tools/preflight/org_rules.py, rule ``gcf-sources-readable``) fails
+when a function's build account cannot read that bucket or the function does not wait
+for the grant.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +29,11 @@ from infra.iam import GrantPropagation, GrantPropagationArgs
 
 BUILDER_ACCOUNT_ID = "sb-builder"
 REPOSITORY_ID = "switchboard-agents"
+GCF_SOURCES_BUCKET_PREFIX = "gcf-v2-sources-"
+"""Cloud Functions (2nd gen) copies each deploy's archive to gcf-v2-sources-<number>-<region>."""
+GCF_SOURCES_CONDITION = (
+    f'resource.name.startsWith("projects/_/buckets/{GCF_SOURCES_BUCKET_PREFIX}")'
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +97,8 @@ class AgentSources(pulumi.ComponentResource):
         # Builder role's permissions (roles/run.builder) but for deleteArtifacts (cleanup of
         # a build cache image, which our builds do not set) and source.repos.get (Cloud
         # Source Repositories), each on the narrowest resource: logs (project-level only),
-        # this repository (push and pull), this bucket (read the archive).
+        # this repository (push and pull), this bucket (read the archive), and Cloud
+        # Functions' gcf-v2-sources-* copy of it (project-level, conditioned on the name).
         log_writer = gcp.projects.IAMMember(
             "builder-log-writer",
             project=args.project,
@@ -100,7 +122,20 @@ class AgentSources(pulumi.ComponentResource):
             member=builder_member,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        grants = [log_writer, image_writer, source_reader]
+        # Functions build from Cloud Functions' own copy of the archive (module docstring).
+        gcf_sources_reader = gcp.projects.IAMMember(
+            "builder-gcf-sources-reader",
+            project=args.project,
+            role="roles/storage.objectViewer",
+            member=builder_member,
+            condition={
+                "title": "gcf-v2-sources buckets only",
+                "description": "Cloud Functions builds fetch the archive from its own copy",
+                "expression": GCF_SOURCES_CONDITION,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        grants = [log_writer, image_writer, source_reader, gcf_sources_reader]
         # A build reads and writes as ``builder`` the moment it starts: the grants must be
         # in effect, not only accepted (infra/iam/propagation.py).
         propagated = GrantPropagation(

@@ -142,6 +142,14 @@ def check_ingress(ctx: Context) -> Iterable[Problem]:
                 "ingress is public, so public_reason must say why and how requests are "
                 "authenticated (e.g. webhook signatures verified)",
             )
+        if agent.is_public and agent.platform != "run":
+            yield ctx.problem(
+                agent,
+                "platform",
+                "a public agent must be platform: run (it is public by disabling Cloud Run's "
+                "invoker IAM check, which a 2nd-gen function's resource cannot set; the "
+                "alternative, an allUsers grant, is refused by Domain Restricted Sharing)",
+            )
         if not agent.is_public and agent.public_reason:
             yield ctx.problem(
                 agent, "public_reason", "only allowed with ingress: public (ingress is internal)"

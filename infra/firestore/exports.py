@@ -5,6 +5,25 @@ Scheduler job calls the Firestore Admin API's ``exportDocuments`` directly (no f
 in between) with an OAuth token of a dedicated service account that may do exactly that:
 ``roles/datastore.importExportAdmin`` on the project (Firestore IAM has no finer
 resource) and write access to this one bucket.
+
+Who writes the files: Google's export guide
+(https://cloud.google.com/firestore/docs/manage-data/export-import, "Service agent
+permissions") says export and import operations authorise their Cloud Storage calls as
+the Firestore service agent, ``service-<number>@gcp-sa-firestore.iam.gserviceaccount.com``,
+and a failing one reports "service-...@gcp-sa-firestore... does not have
+storage.buckets.get access" (seen in jkomoros/card-web #579). So that agent is made to
+exist (``projects.ServiceIdentity``, as Firestore's CMEK guide does with ``gcloud beta
+services identity create --service=firestore.googleapis.com``) and gets
+``roles/storage.legacyBucketWriter`` on this bucket: storage.buckets.get and objects
+create/list/delete, nothing on other buckets. The caller keeps legacyBucketWriter too,
+narrower than the Storage Admin the guide names for callers. Older databases that
+authorise exports as the App Engine default service account instead would fail in a
+secure-by-default organisation (that account gets no Editor role); a database this
+program creates uses the service agent.
+
+Where the stack asks (``firestore.exports``): the retention policy is locked
+(``lockRetentionPolicy``; Bucket Lock is irreversible), and Cloud Storage Data Access
+audit logs record who read or wrote an export (``auditDataAccess``).
 """
 
 from __future__ import annotations
@@ -25,6 +44,10 @@ ROLE_IMPORT_EXPORT_ADMIN = "roles/datastore.importExportAdmin"
 ROLE_BUCKET_WRITER = "roles/storage.legacyBucketWriter"
 """storage.buckets.get + objects create/list/delete on this bucket only (no object reads,
 no bucket administration). Google's guide grants storage.admin; this is narrower."""
+FIRESTORE_API = "firestore.googleapis.com"
+STORAGE_API = "storage.googleapis.com"
+AUDITED_LOG_TYPES = ("DATA_READ", "DATA_WRITE")
+"""Data Access audit log types (ADMIN_READ is not needed: bucket metadata reads)."""
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 DAY_SECONDS = 86400
 MULTI_REGION_BUCKETS = {"eur3": "EU", "nam5": "US", "nam7": "US"}
@@ -77,7 +100,8 @@ class FirestoreExports(pulumi.ComponentResource):
         retention_policy = (
             {
                 "retention_period": str(settings.minimum_retention_days * DAY_SECONDS),
-                "is_locked": False,
+                # Irreversible once applied (Bucket Lock): only where the stack says so.
+                "is_locked": settings.lock_retention_policy,
             }
             if settings.minimum_retention_days
             else None
@@ -126,6 +150,31 @@ class FirestoreExports(pulumi.ComponentResource):
                 opts=child,
             ),
         ]
+        # The Firestore service agent writes the export's files (module docstring).
+        agent = gcp.projects.ServiceIdentity(
+            "firestore-service-agent",
+            project=args.project,
+            service=FIRESTORE_API,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+        )
+        grants.append(
+            gcp.storage.BucketIAMMember(
+                "firestore-agent-writer",
+                bucket=self.bucket.name,
+                role=ROLE_BUCKET_WRITER,
+                member=agent.email.apply(lambda e: f"serviceAccount:{e}"),
+                opts=child,
+            )
+        )
+        if settings.audit_data_access:
+            # Project-wide for Cloud Storage: an audit config has no finer resource.
+            gcp.projects.IAMAuditConfig(
+                "storage-data-access",
+                project=args.project,
+                service=STORAGE_API,
+                audit_log_configs=[{"log_type": t} for t in AUDITED_LOG_TYPES],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=deps),
+            )
         self.job = gcp.cloudscheduler.Job(
             "firestore-export",
             project=args.project,

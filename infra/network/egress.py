@@ -23,6 +23,14 @@ NETWORK_NAME = "switchboard-agents"
 ALLOW_PRIORITY = 1000
 DENY_PRIORITY = 65000
 ANYWHERE = "0.0.0.0/0"
+FLOW_LOGS = {
+    "aggregation_interval": "INTERVAL_5_SEC",
+    "flow_sampling": 0.5,
+    "metadata": "INCLUDE_ALL_METADATA",
+}
+"""VPC flow logs where the stack asks (``network.flowLogs``): egress allows 443 to anywhere,
+so the logs are how anyone can tell which agent talked to which address. The provider's
+defaults, written out (compute Subnetwork log_config, pulumi-gcp 10.2.0)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class AgentEgress(pulumi.ComponentResource):
             network=self.network.id,
             ip_cidr_range=args.settings.subnet_cidr,
             private_ip_google_access=True,
+            log_config=FLOW_LOGS if args.settings.flow_logs else None,
             opts=child,
         )
         self.address = gcp.compute.Address(

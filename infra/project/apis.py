@@ -76,6 +76,8 @@ RESOURCE_APIS: Mapping[str, tuple[str, ...]] = {
     "gcp:monitoring/notificationChannel:NotificationChannel": (MONITORING,),
     # Project IAM is read-modify-write of the project's policy (Resource Manager).
     "gcp:projects/iAMMember:IAMMember": (RESOURCE_MANAGER,),
+    # Audit configs live in the project's IAM policy (read-modify-write, Resource Manager).
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": (RESOURCE_MANAGER,),
     "gcp:projects/service:Service": (SERVICE_USAGE,),
     "gcp:projects/serviceIdentity:ServiceIdentity": (SERVICE_USAGE,),
     "gcp:pubsub/subscription:Subscription": (PUBSUB,),

@@ -36,6 +36,7 @@ POLICIES: tuple[Policy, ...] = (
     _resource("subscription-never-expires", rules.subscription_never_expires),
     _resource("no-primitive-roles", rules.no_primitive_roles),
     _resource("no-public-members", rules.no_public_members),
+    _resource("invoker-check-only-on-public-agents", rules.invoker_check_only_on_public_agents),
     _resource("no-project-token-creator", rules.no_project_token_creator),
     _resource("no-plain-secret-env", rules.no_plain_secret_env),
     _resource("max-instances-set", rules.max_instances_set),

@@ -143,25 +143,41 @@ def no_primitive_roles(resource_type: str, props: Props, context: Context) -> li
 
 
 def no_public_members(resource_type: str, props: Props, context: Context) -> list[str]:
-    """allUsers/allAuthenticatedUsers only as run.invoker of an agent declared public."""
+    """No allUsers/allAuthenticatedUsers anywhere (Domain Restricted Sharing refuses them);
+    a public agent disables its Cloud Run service's invoker IAM check instead."""
     if not _is_iam(resource_type):
         return []
     messages = []
     for role, member in _grants(props):
         if member not in PUBLIC_MEMBERS:
             continue
-        service = props.get("name")
-        if (
-            resource_type in RUN_SERVICE_IAM
-            and role == RUN_INVOKER
-            and service in context.public_services
-        ):
-            continue
+        remedy = (
+            "declare the agent public in its agent.yaml (ingress: public, public_reason): "
+            "its Cloud Run service then disables the invoker IAM check"
+            if resource_type in RUN_SERVICE_IAM and role == RUN_INVOKER
+            else "grant a named principal"
+        )
         messages.append(
-            f"{member} gets {role} on {_target(props)}, which is not an agent declared "
-            f"public in the catalogue (public: {sorted(context.public_services) or 'none'})"
+            f"{member} gets {role} on {_target(props)}: refused by Domain Restricted Sharing "
+            f"(iam.allowedPolicyMemberDomains, secure-by-default since 2024-05-03); {remedy}"
         )
     return messages
+
+
+def invoker_check_only_on_public_agents(
+    resource_type: str, props: Props, context: Context
+) -> list[str]:
+    """Only an agent declared public (with a public_reason) disables Cloud Run's invoker
+    IAM check (``invokerIamDisabled``): anyone on the internet may then call it."""
+    if resource_type != RUN_SERVICE or props.get("invokerIamDisabled") is not True:
+        return []
+    if props.get("name") in context.public_services:
+        return []
+    return [
+        f"Cloud Run service {_name(props)} disables the invoker IAM check but is not an agent "
+        f"declared public with a public_reason (public: "
+        f"{sorted(context.public_services) or 'none'}): set invokerIamDisabled false"
+    ]
 
 
 def no_project_token_creator(resource_type: str, props: Props, context: Context) -> list[str]:

@@ -15,11 +15,15 @@ PREVIEW_MODE = "preview"
 
 
 def public_agents(functions_root: Path) -> frozenset[str]:
-    """Agents whose ``agent.yaml`` declares ``ingress: public`` (folder name = agent)."""
+    """Agents whose ``agent.yaml`` declares ``ingress: public`` with a non-empty
+    ``public_reason`` (folder name = agent)."""
     public = set()
     for manifest in sorted(functions_root.glob("*/agent.yaml")):
         document = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-        if isinstance(document, Mapping) and document.get("ingress") == "public":
+        if not isinstance(document, Mapping) or document.get("ingress") != "public":
+            continue
+        reason = document.get("public_reason")
+        if isinstance(reason, str) and reason.strip():
             public.add(manifest.parent.name)
     return frozenset(public)
 

@@ -91,6 +91,8 @@ def member_symbol(member: str) -> str:
     email = member.removeprefix("serviceAccount:")
     if email.startswith("service-") and "gcp-sa-pubsub" in email:
         return "pubsub-service-agent"
+    if email.startswith("service-") and "gcp-sa-firestore" in email:
+        return "firestore-service-agent"
     account = email.split("@")[0]
     if account.endswith("-push"):
         return "invoker"
@@ -137,6 +139,8 @@ def rendered_grants(run: Run) -> dict[str, set[tuple[str, str, str, str]]]:
 def _owner(r: Registration, by_urn: dict[str, Registration], member: str) -> str:
     if member in ("builder", "firestore-export"):
         return member
+    if member == "firestore-service-agent":
+        return "firestore-export"  # it writes the export's files (infra/firestore/exports.py)
     node = by_urn.get(r.parent)
     while node is not None and node.type != "switchboard:agent:Agent":
         node = by_urn.get(node.parent)
@@ -151,6 +155,8 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
         assert grants[name] == {g.key() for g in plan.grants}, name
     assert grants["builder"] == {
         ("project", "project", "roles/logging.logWriter", "builder"),
+        # Cloud Functions' own copy of the archive (gcf-v2-sources-*), conditioned below
+        ("project", "project", "roles/storage.objectViewer", "builder"),
         (
             "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
             "",
@@ -172,10 +178,28 @@ def test_rendered_iam_is_exactly_the_planned_grants() -> None:
             "roles/storage.legacyBucketWriter",
             "firestore-export",
         ),
+        (
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "",
+            "roles/storage.legacyBucketWriter",
+            "firestore-service-agent",
+        ),
     }
     assert set(grants) == {*plans, "builder", "firestore-export"}
     roles = {role for agent_grants in grants.values() for _, _, role, _ in agent_grants}
     assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
+
+
+def test_the_build_account_reads_only_gcf_sources_buckets_project_wide() -> None:
+    """terraform-provider-google #20571: gen2 builds fetch from gcf-v2-sources-<n>-<region>."""
+    run = rendered("dev")
+    reader = next(r for r in run.registrations if r.name == "builder-gcf-sources-reader")
+    assert reader.inputs["role"] == "roles/storage.objectViewer"
+    assert reader.inputs["condition"]["expression"] == (
+        'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-")'
+    )
+    for function in by_type(run, "gcp:cloudfunctionsv2/function:Function").values():
+        assert reader.urn in function.dependencies, function.name
 
 
 def test_ingress_is_internal_except_the_declared_public_agent() -> None:
@@ -184,10 +208,12 @@ def test_ingress_is_internal_except_the_declared_public_agent() -> None:
         assert function.inputs["serviceConfig"]["ingressSettings"] == "ALLOW_INTERNAL_ONLY", name
     gateway = by_type(run, "gcp:cloudrunv2/service:Service")["gateway"]
     assert gateway.inputs["ingress"] == "INGRESS_TRAFFIC_ALL"
-    public = [r for r in run.registrations if r.inputs.get("member") == "allUsers"]
-    assert [(r.inputs["name"], r.inputs["role"]) for r in public] == [
-        ("gateway", "roles/run.invoker")
-    ]
+    # Public through the service's disabled invoker check: no allUsers grant anywhere
+    # (Domain Restricted Sharing refuses it in organisations created since 2024-05-03).
+    assert gateway.inputs["invokerIamDisabled"] is True
+    assert [r.name for r in run.registrations if r.inputs.get("member") == "allUsers"] == []
+    for name, service in by_type(run, "gcp:cloudrunv2/service:Service").items():
+        assert service.inputs["invokerIamDisabled"] is (name == "gateway"), name
 
 
 def test_secrets_reach_agents_only_as_secret_env_vars() -> None:

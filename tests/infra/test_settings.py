@@ -98,3 +98,56 @@ def test_structured_values_arrive_as_json_strings_from_the_engine() -> None:
     )
     assert settings.instances.max_cap == 2
     assert settings.deletion_protection is False
+
+
+ORG = "switchboard:organizationPolicies"
+
+
+def test_every_stack_assumes_the_whole_secure_by_default_bundle() -> None:
+    from infra.org_policies import BASELINE
+
+    for stack in ("dev", "staging", "prod"):
+        assert settings_for(stack).organization_policies.enforced() == frozenset(BASELINE)
+
+
+def test_an_organisation_relaxes_and_adds_known_constraints() -> None:
+    settings = settings_for(
+        "dev",
+        **{
+            ORG: {
+                "relax": ["constraints/iam.allowedPolicyMemberDomains"],
+                "add": ["run.managed.requireInvokerIam"],
+                "allowedDomains": ["example.com"],
+            }
+        },
+    )
+    enforced = settings.organization_policies.enforced()
+    assert "iam.allowedPolicyMemberDomains" not in enforced
+    assert "run.managed.requireInvokerIam" in enforced
+
+
+@pytest.mark.parametrize(
+    ("policies", "key", "fragment"),
+    [
+        ({"relax": ["iam.allowedPolicyMembers"]}, "relax", "unknown constraint"),
+        ({"relax": ["run.managed.requireInvokerIam"]}, "relax", "unknown constraint"),
+        ({"add": ["compute.vmExternalIpAccess"]}, "add", "unknown constraint"),
+        ({"add": ["storage.publicAccessPrevention"]}, "add", "already enforced by default"),
+        ({"relax": ["iam.disableServiceAccountKeyCreation"] * 51}, "relax", "at most 50"),
+        ({"allowedDomains": ["Example.COM"]}, "allowedDomains.0", "should match pattern"),
+        ({"enforce": []}, "enforce", "unknown key"),
+    ],
+)
+def test_a_bad_organisation_policy_setting_names_the_key(
+    policies: dict[str, Any], key: str, fragment: str
+) -> None:
+    expect_error("staging", f"{ORG}.{key}", fragment, **{ORG: policies})
+
+
+def test_flow_logs_and_data_access_audit_are_where_prod_asks() -> None:
+    prod, staging = settings_for("prod"), settings_for("staging")
+    assert prod.network.flow_logs and not staging.network.flow_logs
+    assert prod.firestore.exports.audit_data_access
+    assert not staging.firestore.exports.audit_data_access
+    assert prod.firestore.exports.lock_retention_policy
+    assert not staging.firestore.exports.lock_retention_policy

@@ -23,4 +23,4 @@ def test_policy_pack_wraps_every_rule_and_serves() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "ok: 13 pure policies wrapped" in result.stdout
+    assert "ok: 14 pure policies wrapped" in result.stdout

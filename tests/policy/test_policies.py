@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from infra.catalogue import FUNCTIONS_DIR
 from infra.offline.harness import REPO_ROOT
@@ -83,6 +85,49 @@ def test_all_invoker_on_an_internal_agent_is_caught_naming_it() -> None:
     assert policy == "no-public-members"
     assert resource == f"{RUN_IAM}::ledger-public-invoker"
     assert "name ledger" in message and "allUsers" in message
+
+
+def test_all_users_is_refused_even_on_the_public_agent() -> None:
+    """The gateway is public through its disabled invoker check, never allUsers (Domain
+    Restricted Sharing refuses it): reintroducing the old grant fails the pack."""
+    resources, context = stack_resources("prod")
+    assert "gateway" in context.public_services
+    for member in ("allUsers", "allAuthenticatedUsers"):
+        bad = Resource(
+            RUN_IAM,
+            "gateway-public-invoker",
+            {"name": "gateway", "role": "roles/run.invoker", "member": member, "project": "p"},
+            id=f"{RUN_IAM}::gateway-public-invoker",
+        )
+        found = violations([*resources, bad], context)
+        assert [(p, r) for p, r, _ in found] == [
+            ("no-public-members", f"{RUN_IAM}::gateway-public-invoker")
+        ]
+        assert "Domain Restricted Sharing" in found[0][2]
+
+
+def test_only_a_declared_public_agent_disables_the_invoker_check() -> None:
+    resources, context = stack_resources("staging")
+    gateway = find(resources, RUN, "gateway")
+    assert gateway.props["invokerIamDisabled"] is True
+    assert violations(resources, context) == []
+    internal = Resource(RUN, "ledger", {**gateway.props, "name": "ledger"}, id=f"{RUN}::ledger")
+    found = violations([*resources, internal], context)
+    assert [(p, r) for p, r, _ in found if p != "one-service-account-per-agent"] == [
+        ("invoker-check-only-on-public-agents", f"{RUN}::ledger")
+    ]
+    unreasoned = Context(stack=context.stack, public_services=frozenset())
+    assert ("invoker-check-only-on-public-agents", f"{RUN}::gateway") in {
+        (p, r) for p, r, _ in violations(resources, unreasoned)
+    }
+
+
+def test_an_agent_public_without_a_reason_is_not_public_to_the_pack(tmp_path: Path) -> None:
+    for name, reason in (("a", "webhooks verified"), ("b", " "), ("c", None)):
+        (tmp_path / name).mkdir()
+        document = {"ingress": "public", **({"public_reason": reason} if reason else {})}
+        (tmp_path / name / "agent.yaml").write_text(yaml.safe_dump(document))
+    assert public_agents(tmp_path) == {"a"}
 
 
 def _sub(resources: list[Resource], name: str = "scheduler-on-bookings") -> Resource:
@@ -249,7 +294,7 @@ def test_prod_firestore_backups_skip_then_enforce() -> None:
 def test_catalogue_public_agents_and_policy_list() -> None:
     assert public_agents(FUNCTIONS_DIR) == {"gateway"}
     names = [p.name for p in POLICIES]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 14
     assert all(p.description for p in POLICIES)
 
 

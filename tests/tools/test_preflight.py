@@ -15,6 +15,7 @@ from infra.project.apis import RESOURCE_APIS
 from tests.tools.conftest import fresh_render, preview_render
 from tools.preflight.__main__ import main, stack_facts
 from tools.preflight.graph import Render
+from tools.preflight.org_rules import ORG_RULES
 from tools.preflight.rules import RULES, Finding, StackFacts, check
 from tools.render.manifest import STACKS
 
@@ -252,8 +253,9 @@ def test_a_stack_without_a_kms_secrets_provider_is_caught(tmp_path: Path) -> Non
 
 def test_every_rule_has_a_test_that_makes_it_fire() -> None:
     names = {rule.__name__ for rule in RULES}
-    # images, secrets, APIs, grants, propagation, races, archives, provider
-    assert len(names) == 8
+    # images, secrets, APIs, grants, propagation, canonical forms (test_preflight_canonical),
+    # races, archives, provider, budget (tests/tools/cost); org rules: test_preflight_org
+    assert len(names) == 10 + len(ORG_RULES)
 
 
 def test_the_command_reports_and_exits_by_outcome(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.errors import CatalogueError
@@ -26,7 +27,7 @@ from infra.packaging.archive import (
     archive_kind,
     build_archive,
 )
-from infra.settings import SECRET_EXTERNAL, SecretSource
+from infra.settings import SECRET_EXTERNAL, OrganizationPolicySettings, SecretSource
 from tools.preflight.graph import Render
 from tools.preflight.preview import PreviewFailedError, check_preview, preview_manifest
 from tools.preflight.preview_rules import check_reads
@@ -67,7 +68,22 @@ def stack_facts(
         external_secrets=external,
         secrets_provider=document.get("secretsprovider"),
         archive_requirements=archives if archives is not None else archive_requirements(functions),
+        organization=organization_policies(path, document),
     )
+
+
+def organization_policies(path: Path, document: dict[str, Any]) -> OrganizationPolicySettings:
+    """``switchboard:organizationPolicies`` of a stack file, validated as the program does."""
+    raw = (document.get("config") or {}).get("switchboard:organizationPolicies") or {}
+    try:
+        return OrganizationPolicySettings.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(value)'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in error.errors()
+        )
+        raise PreflightInputError(f"{path}: switchboard:organizationPolicies: {problems}") from None
 
 
 def archive_requirements(functions: Path) -> dict[str, list[str]]:

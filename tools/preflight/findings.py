@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from infra.settings import OrganizationPolicySettings
 from tools.preflight.graph import Render
 
 
@@ -25,6 +26,8 @@ class StackFacts:
     secrets_provider: str | None = None
     archive_requirements: Mapping[str, list[str]] = field(default_factory=dict)
     """archive object name -> the requirement lines of the archive the repository builds."""
+    organization: OrganizationPolicySettings = field(default_factory=OrganizationPolicySettings)
+    """``switchboard:organizationPolicies``: what the stack's organisation enforces."""
 
 
 Rule = Callable[[Render, StackFacts], Iterator[Finding]]

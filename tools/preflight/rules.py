@@ -371,5 +371,11 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Rules in modules of their own (they import Finding and StackFacts from here at call time).
+from tools.preflight.org_rules import ORG_RULES  # noqa: E402
+
+RULES = (*RULES, *ORG_RULES)
+
+
 def check(render: Render, facts: StackFacts) -> list[Finding]:
     return [finding for rule in RULES for finding in rule(render, facts)]

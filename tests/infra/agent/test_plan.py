@@ -66,19 +66,11 @@ def test_scheduler_grants_are_exactly_these() -> None:
     }
 
 
-def test_only_the_public_agent_has_all_users_and_no_agent_has_primitive_roles() -> None:
+def test_no_agent_grants_all_users_and_only_the_public_one_skips_the_invoker_check() -> None:
     plans = plan_fleet(load_catalogue(), settings_for("prod"))
     for name, plan in plans.items():
-        all_users = [g for g in plan.grants if g.member == "allUsers"]
-        assert all_users == (
-            [
-                Grant(
-                    "service", "gateway", "roles/run.invoker", "allUsers", "declared public ingress"
-                )
-            ]
-            if name == "gateway"
-            else []
-        )
+        assert {g.member for g in plan.grants} <= {"agent", "invoker", "pubsub-service-agent"}
+        assert plan.invoker_iam_disabled == (name == "gateway")
         assert not {g.role for g in plan.grants} & PRIMITIVE_ROLES
         token_creators = [g for g in plan.grants if g.role.endswith("serviceAccountTokenCreator")]
         assert all(g.kind == "service-account" for g in token_creators)

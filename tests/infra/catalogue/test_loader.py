@@ -421,3 +421,18 @@ def test_an_oversized_manifest_is_refused_unread(functions_copy: Path) -> None:
     assert problem == (
         "functions/billing/agent.yaml: file of 200013 bytes is over the 65536-byte limit"
     )
+
+
+def test_a_public_function_is_refused(edit_yaml: Editor, functions_copy: Path) -> None:
+    """A 2nd-gen function's resource cannot disable the invoker IAM check, and the other
+    way to be public (allUsers) is refused by Domain Restricted Sharing."""
+
+    def make_public(doc: dict[str, Any]) -> None:
+        doc["ingress"] = "public"
+        doc["public_reason"] = "signatures verified"
+
+    edit_yaml("ledger/agent.yaml", make_public)
+    assert any(
+        p.startswith("functions/ledger/agent.yaml: platform: a public agent must be platform: run")
+        for p in problems_of(functions_copy)
+    )

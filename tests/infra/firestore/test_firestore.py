@@ -195,10 +195,56 @@ def test_export_bucket_is_private_expires_exports_and_holds_them_in_prod() -> No
         else:
             assert inputs["retentionPolicy"] == {
                 "retentionPeriod": str(minimum * DAY),
-                "isLocked": False,
+                "isLocked": stack == "prod",  # Bucket Lock: prod asks for it explicitly
             }
         assert bucket.protect is (stack == "prod")
         assert inputs["forceDestroy"] is (stack != "prod")
+
+
+def test_locking_the_retention_policy_is_explicit_and_needs_a_policy() -> None:
+    assert stack_config("prod")["switchboard:firestore"]["exports"]["lockRetentionPolicy"]
+    staging = rendered("staging").named("firestore-exports", BUCKET).inputs
+    assert staging["retentionPolicy"]["isLocked"] is False
+    expect_error(
+        "dev",
+        "switchboard:firestore.exports.lockRetentionPolicy",
+        "needs minimumRetentionDays > 0",
+        **_firestore_with("dev", **{"exports.lockRetentionPolicy": True}),
+    )
+
+
+AUDIT = "gcp:projects/iAMAuditConfig:IAMAuditConfig"
+
+
+def test_prod_logs_who_reads_or_writes_an_export() -> None:
+    for stack in ("dev", "staging", "prod"):
+        audits = rendered(stack).of_type(AUDIT)
+        if stack != "prod":
+            assert audits == []
+            continue
+        (audit,) = audits
+        assert audit.inputs["service"] == "storage.googleapis.com"
+        assert audit.inputs["auditLogConfigs"] == [
+            {"logType": "DATA_READ"},
+            {"logType": "DATA_WRITE"},
+        ]
+
+
+def test_the_firestore_service_agent_may_write_the_export_bucket() -> None:
+    """The export's Cloud Storage calls run as the Firestore service agent (export guide,
+    "Service agent permissions"); the job waits for its grant and the caller's."""
+    run = rendered("staging")
+    agent = run.named("firestore-service-agent", "gcp:projects/serviceIdentity:ServiceIdentity")
+    assert agent.inputs["service"] == "firestore.googleapis.com"
+    writer = run.named("firestore-agent-writer", "gcp:storage/bucketIAMMember:BucketIAMMember")
+    assert writer.inputs["member"] == f"serviceAccount:{agent.outputs['email']}"
+    assert writer.inputs["role"] == "roles/storage.legacyBucketWriter"
+    assert writer.inputs["bucket"] == "switchboard-staging-000000-firestore-exports"
+    job = run.named("firestore-export", JOB)
+    assert writer.urn in job.dependencies
+    assert run.named("firestore-export-admin", "gcp:projects/iAMMember:IAMMember").urn in (
+        job.dependencies
+    )
 
 
 def test_exports_can_be_switched_off() -> None:

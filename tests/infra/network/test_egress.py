@@ -56,6 +56,12 @@ def test_prod_network_subnet_nat_and_static_address() -> None:
     subnet = found["agents-subnet"].inputs
     assert subnet["privateIpGoogleAccess"] is True
     assert subnet["ipCidrRange"] == "10.8.0.0/24"
+    # egress allows 443 anywhere: prod keeps flow logs of it (network.flowLogs)
+    assert subnet["logConfig"] == {
+        "aggregationInterval": "INTERVAL_5_SEC",
+        "flowSampling": 0.5,
+        "metadata": "INCLUDE_ALL_METADATA",
+    }
     address = found["nat-address"]
     assert address.inputs["addressType"] == "EXTERNAL"
     assert address.protect  # partners allowlist it
@@ -86,6 +92,7 @@ def test_firewall_allows_only_https_out_and_denies_the_rest_after_it() -> None:
 def test_a_stack_can_opt_in() -> None:
     run = run_stack("staging", overrides={"switchboard:network": {"egressViaVpc": True}})
     assert run.named("nat-address").protect is False  # staging is not protected
+    assert "logConfig" not in run.named("agents-subnet").inputs  # flow logs: opt-in
     assert len(run.of_type("gcp:compute/firewall:Firewall")) == 2
 
 
