@@ -345,4 +345,6 @@ RULES: tuple[Rule, ...] = (
 
 
 def check(render: Render, facts: StackFacts) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(render, facts)]
+    from tools.preflight.contracts import CONTRACT_RULES  # imports this module
+
+    return [finding for rule in (*RULES, *CONTRACT_RULES) for finding in rule(render, facts)]

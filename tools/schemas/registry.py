@@ -13,10 +13,12 @@ fields refused: ``additionalProperties: false``). Readers ignore unknown fields.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from infra.catalogue import FUNCTIONS_DIR
@@ -53,14 +55,37 @@ def _events_module(functions: Path) -> Any:
 
 
 def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
-    """The registry of the models under ``functions``."""
+    """The registry of the models under ``functions`` (imported into this process)."""
     events = _events_module(functions)
     registry: Registry = {}
     for event_type in sorted(events.EVENT_TYPES):
         spec = events.EVENT_TYPES[event_type]
-        schemas = {v.number: v.model.model_json_schema(mode="validation") for v in spec.versions}
-        registry[event_type] = TypeEntry(spec.topic, spec.version, spec.supported, schemas)
+        # A revision from before versions were declared has one ``version`` and ``model``.
+        versions = getattr(spec, "versions", None) or (
+            SimpleNamespace(number=spec.version, model=spec.model),
+        )
+        schemas = {v.number: v.model.model_json_schema(mode="validation") for v in versions}
+        registry[event_type] = TypeEntry(spec.topic, spec.version, tuple(schemas), schemas)
     return registry
+
+
+def generate_apart(functions: Path) -> Registry:
+    """:func:`generate` in a subprocess: for another tree, whose ``switchboard_runtime``
+    must not be confused with one this process imported already."""
+    paths = [str(REPO_ROOT), str(functions / "shared")]
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.schemas", "--print", "--functions-root", str(functions)],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise RegistryError(f"generating the schemas of {functions} failed:\n{tail}")
+    texts = json.loads(result.stdout)
+    return from_files(texts.get, str(functions))
 
 
 def files(registry: Registry) -> dict[str, str]:
