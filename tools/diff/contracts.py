@@ -9,17 +9,16 @@ models, so an uncommitted change is judged too) or from another ref.
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.catalogue.errors import CatalogueError
+from tools.diff import sources
+from tools.diff.sources import RefRenderError
 from tools.reachability import Reachability, ReachabilityError, build, edge_changes
 from tools.schemas.compat import Change, Parties, Verdict, compare
-from tools.schemas.registry import Registry, RegistryError, at_ref, generate_apart
+from tools.schemas.registry import Registry, RegistryError, from_dir, generate_apart
 
 GATE_EXIT = 3
 """``python -m tools.diff`` exits with this when the compatibility gate fails."""
@@ -58,26 +57,17 @@ class ContractDiff:
         )
 
 
-def _extract_functions(repo: Path, ref: str, target: Path) -> Path:
-    result = subprocess.run(
-        ["git", "-C", str(repo), "archive", "--format=tar", ref, "functions"],
-        check=False,
-        capture_output=True,
-    )
-    if result.returncode != 0:
-        raise ContractSideError(f"git archive {ref} functions: {result.stderr.decode().strip()}")
-    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as tar:
-        tar.extractall(target, filter="data")
-    return target / "functions"
-
-
 def side_at_ref(repo: Path, ref: str) -> Side:
+    """The contracts of git ``ref``: its committed registry (generated from its models when
+    it has none) and its ``functions/``; extracted as ``make diff`` extracts renders."""
     with tempfile.TemporaryDirectory(prefix="switchboard-contracts-") as temp:
-        functions = _extract_functions(repo, ref, Path(temp))
+        tree = Path(temp)
         try:
-            registry = at_ref(repo, ref) or generate_apart(functions)
+            sources._extract(repo, ref, tree)
+            functions = tree / "functions"
+            registry = from_dir(tree) or generate_apart(functions)
             return Side(ref, registry, build(functions, _published(registry)))
-        except (RegistryError, CatalogueError, ReachabilityError) as error:
+        except (RefRenderError, RegistryError, CatalogueError, ReachabilityError) as error:
             raise ContractSideError(f"{ref}: {error}") from None
 
 

@@ -176,26 +176,3 @@ def from_dir(root: Path = REPO_ROOT) -> Registry:
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     return from_files(read, str(target))
-
-
-def at_ref(repo: Path, ref: str) -> Registry:
-    """The registry committed at git ``ref`` (empty when that revision has none)."""
-    check = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        check=False,
-        capture_output=True,
-    )
-    if check.returncode != 0:
-        raise RegistryError(f"git ref {ref!r} not found in {repo}")
-
-    def read(relative: str) -> str | None:
-        result = subprocess.run(
-            ["git", "-C", str(repo), "show", f"{ref}:{SCHEMAS_DIR.as_posix()}/{relative}"],
-            check=False,
-            capture_output=True,
-        )
-        if result.returncode != 0 or len(result.stdout) > MAX_SCHEMA_BYTES:
-            return None
-        return result.stdout.decode("utf-8")
-
-    return from_files(read, f"{SCHEMAS_DIR.as_posix()} at {ref}")
