@@ -85,7 +85,8 @@ PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR)]
 
 
 class Schema(BaseModel):
-    """Base of every event's data: unknown fields are refused, values are strict enough."""
+    """Base of every event's data: a producer's unknown fields are refused (a reader ignores
+    them: :func:`read`); values are strict enough."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
