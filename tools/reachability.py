@@ -8,7 +8,8 @@ Built from the catalogue and the agents' own code, nothing run:
 - **receivers**: each subscription's deployed filter (the manifest's, with the redrive
   clause) evaluated by :mod:`infra.catalogue.filter_language` on the attributes a real
   publish carries: ``type``, ``event_id``, ``source`` (the agent), ``correlation_id``,
-  ``causation_id`` (empty for the gateway's origin events), ``schema_version``; a tick
+  ``causation_id`` (empty for an origin event: ``publish_event`` without a
+  ``causation_id``), ``schema_version``; a tick
   carries ``type``, ``target`` and ``source=cloud-scheduler`` (``infra/scheduler/ticks.py``).
   Ids are placeholders: a filter on an id's value is judged on the placeholder;
 - **handlers**: the event types of each agent's ``@agent.on(...)`` decorators (literals, or
@@ -36,8 +37,6 @@ SCHEDULER = "cloud-scheduler"
 TICK = "tick"
 MAX_SOURCE_BYTES = 1024 * 1024  # an agent file larger than this is not scanned
 PLACEHOLDER_ID = "00000000-0000-5000-8000-000000000000"
-ORIGIN_AGENTS = frozenset({"gateway"})
-"""Agents whose publishes are origin events (no causing event: ``causation_id`` empty)."""
 
 
 class ReachabilityError(ValueError):
@@ -111,9 +110,10 @@ def _routes(call: ast.Call, constants: dict[str, tuple[str, ...]]) -> Iterator[s
             yield text
 
 
-def scan_agent(folder: Path) -> tuple[set[tuple[str, str]], set[str]]:
-    """(topic, event type) of every literal publish call, and every routed event type."""
-    published: set[tuple[str, str]] = set()
+def scan_agent(folder: Path) -> tuple[set[tuple[str, str, bool]], set[str]]:
+    """(topic, event type, origin) of every literal publish call (origin: no causing
+    event), and every routed event type."""
+    published: set[tuple[str, str, bool]] = set()
     routed: set[str] = set()
     for path in sorted(folder.glob("*.py")):
         try:
@@ -130,20 +130,25 @@ def scan_agent(folder: Path) -> tuple[set[tuple[str, str]], set[str]]:
             if name in PUBLISH_CALLS and len(node.args) >= 2:
                 topic, event_type = _literal(node.args[0]), _literal(node.args[1])
                 if topic and event_type:
-                    published.add((topic, event_type))
+                    caused = name == "publish" or any(
+                        k.arg == "causation_id" for k in node.keywords
+                    )
+                    published.add((topic, event_type, not caused))
             elif name == "on" and isinstance(node.func, ast.Attribute):
                 routed.update(_routes(node, constants))
     return published, routed
 
 
-def publish_attributes(agent: str, event_type: str, version: int = 1) -> dict[str, str]:
+def publish_attributes(
+    agent: str, event_type: str, version: int = 1, *, origin: bool = False
+) -> dict[str, str]:
     """What a real publish by ``agent`` carries (``switchboard_runtime.publisher``)."""
     return {
         "type": event_type,
         "event_id": PLACEHOLDER_ID,
         "source": agent,
         "correlation_id": PLACEHOLDER_ID,
-        "causation_id": "" if agent in ORIGIN_AGENTS else PLACEHOLDER_ID,
+        "causation_id": "" if origin else PLACEHOLDER_ID,
         "schema_version": str(version),
     }
 
@@ -160,8 +165,9 @@ def build(functions: Path, versions: dict[str, int] | None = None) -> Reachabili
     for name, agent in catalogue.agents.items():
         published, routed = scan_agent(catalogue.root / name)
         handlers[name] = frozenset(routed)
-        for topic, event_type in sorted(published):
-            attributes = publish_attributes(name, event_type, (versions or {}).get(event_type, 1))
+        for topic, event_type, origin in sorted(published):
+            version = (versions or {}).get(event_type, 1)
+            attributes = publish_attributes(name, event_type, version, origin=origin)
             publications.append(
                 Publication(event_type, topic, name, tuple(sorted(attributes.items())))
             )

@@ -23,6 +23,19 @@ def test_the_fleet_reaches_every_published_type() -> None:
     assert model.receivers_of("booking.requested") == ["ledger", "scheduler"]
     assert model.receivers_of("tick") == ["reminders"]
     assert model.publishers("notification.requested") == ["billing", "reminders"]
+    carried = {(p.publisher, p.event_type): dict(p.attributes) for p in model.publications}
+    origin = carried[("gateway", "payment.received")]
+    assert (origin["source"], origin["causation_id"], origin["schema_version"]) == (
+        "gateway",
+        "",
+        "1",
+    )
+    assert carried[("billing", "payment.recorded")]["causation_id"] != ""  # ctx.publish
+    assert carried[("cloud-scheduler", "tick")] == {
+        "type": "tick",
+        "target": "reminders",
+        "source": "cloud-scheduler",
+    }
     assert list(unreceived_types(model)) == []
     assert list(dead_filters(model)) == []
     assert "payment.received: gateway -> billing, ledger (handled by billing, ledger)" in table(
