@@ -18,19 +18,23 @@ Built from the catalogue and the agents' own code, nothing run:
 An **edge** (event type → agent) exists when some publisher's message of that type passes
 one of the agent's subscription filters. ``make diff`` lists the edges gained and lost;
 ``make preflight`` (:mod:`tools.preflight.contracts`) fails on a type nobody receives and
-on a filter that matches nothing published.
+on a filter that matches nothing published. ``python -m tools.reachability`` prints the
+table: each type's publishers, the agents whose filters receive it, and its handlers.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.catalogue import load_catalogue
+from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.catalogue import effective_filter
 from infra.catalogue.filter_language import matches
+from tools.catalogue_errors import exits_on_catalogue_error
 
 PUBLISH_CALLS = frozenset({"publish", "publish_event"})
 SCHEDULER = "cloud-scheduler"
@@ -204,3 +208,22 @@ def table(model: Reachability) -> list[str]:
         handled = ", ".join(model.handlers_of(event_type)) or "nobody"
         lines.append(f"{event_type}: {publishers} -> {receivers} (handled by {handled})")
     return lines
+
+
+@exits_on_catalogue_error
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tools.reachability [--functions-root DIR]``: the table, one type a line."""
+    parser = argparse.ArgumentParser(prog="python -m tools.reachability", description=__doc__)
+    parser.add_argument("--functions-root", type=Path, default=FUNCTIONS_DIR)
+    args = parser.parse_args(argv)
+    try:
+        model = build(args.functions_root)
+    except ReachabilityError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(table(model)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -124,3 +124,27 @@ def test_preflight_reports_the_contract_findings(
     monkeypatch.setattr(contracts, "FUNCTIONS_DIR", functions_copy)
     findings = check(Render.from_manifest({"stack": "dev", "resources": []}), StackFacts())
     assert "subscription-filter-matches-something" in [f.rule for f in findings]
+
+
+def test_the_table_command(capsys: pytest.CaptureFixture[str], functions_copy: Path) -> None:
+    from tools.reachability import main as table_main
+
+    assert table_main([]) == 0
+    assert "tick: cloud-scheduler -> reminders (handled by reminders)" in capsys.readouterr().out
+    (functions_copy / "billing" / "main.py").write_text("def broken(:\n")
+    assert table_main(["--functions-root", str(functions_copy)]) == 2
+    assert "billing/main.py: cannot be read" in capsys.readouterr().err
+
+
+def test_unreadable_agent_code_is_one_preflight_finding_not_a_traceback(
+    functions_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tools.preflight import contracts
+    from tools.preflight.graph import Render
+    from tools.preflight.rules import StackFacts, check
+
+    (functions_copy / "billing" / "main.py").write_text("def broken(:\n")
+    monkeypatch.setattr(contracts, "FUNCTIONS_DIR", functions_copy)
+    findings = check(Render.from_manifest({"stack": "dev", "resources": []}), StackFacts())
+    (finding,) = [f for f in findings if f.resource == "agent code"]
+    assert "billing/main.py: cannot be read" in finding.problem

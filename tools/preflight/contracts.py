@@ -14,7 +14,7 @@ from pathlib import Path
 from infra.catalogue import FUNCTIONS_DIR, naming
 from tools.preflight.graph import Render
 from tools.preflight.rules import Finding, Rule, StackFacts
-from tools.reachability import Reachability, build
+from tools.reachability import Reachability, ReachabilityError, build
 
 
 @functools.cache
@@ -62,11 +62,25 @@ def _edges_on(model: Reachability, topic: str) -> Iterator[tuple[str, str]]:
 
 
 def published_types_are_received(render: Render, facts: StackFacts) -> Iterator[Finding]:
-    return unreceived_types(_model(FUNCTIONS_DIR))
+    try:
+        model = _model(FUNCTIONS_DIR)
+    except ReachabilityError as error:  # reported once, here; the other rule skips
+        yield Finding(
+            "published-type-has-a-receiver",
+            "agent code",
+            f"{error}: who publishes what cannot be known",
+            "fix the file (python -m tools.reachability shows the table once it parses)",
+        )
+        return
+    yield from unreceived_types(model)
 
 
 def subscription_filters_match_something(render: Render, facts: StackFacts) -> Iterator[Finding]:
-    return dead_filters(_model(FUNCTIONS_DIR))
+    try:
+        model = _model(FUNCTIONS_DIR)
+    except ReachabilityError:
+        return
+    yield from dead_filters(model)
 
 
 CONTRACT_RULES: tuple[Rule, ...] = (
