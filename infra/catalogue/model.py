@@ -72,6 +72,16 @@ class TopicSpec(_Strict):
 
     description: Text
     event_types: tuple[EventType, ...] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    terminal: tuple[EventType, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    """Event types no subscription needs to receive (a record of fact, an audit trail):
+    ``make preflight`` does not ask for a receiver of these."""
+
+    @model_validator(mode="after")
+    def _terminal_declared(self) -> TopicSpec:
+        unknown = [t for t in self.terminal if t not in self.event_types]
+        if unknown:
+            raise ValueError(f"terminal types {unknown} are not among this topic's event_types")
+        return self
 
 
 class SecretSpec(_Strict):

@@ -113,3 +113,20 @@ def test_pull_requests_audit_the_locked_set_and_every_agent() -> None:
     assert "functions/*/agent.yaml" in commands and "functions/shared/requirements.txt" in commands
     assert "--strict" in commands
     assert "secrets." not in yaml.safe_dump(audit)
+
+
+def test_pull_requests_fail_on_the_event_contract_gate() -> None:
+    """tools.diff's exit 3 (incompatible schema change) is not mistaken for a base that
+    cannot be rendered, and fails the job after the comment's artifact is uploaded."""
+    from tools.diff.contracts import GATE_EXIT
+
+    names = [
+        s.get("name", s.get("uses", ""))
+        for s in steps(load("pull-request.yml")["jobs"]["offline-diff"])
+    ]
+    diff_steps = steps(load("pull-request.yml")["jobs"]["offline-diff"])
+    run = next(s["run"] for s in diff_steps if "tools.diff --base" in s.get("run", ""))
+    assert f'[ "$status" -ne {GATE_EXIT} ]' in run and "diff/gate-status" in run
+    gate = names.index("event-contract gate (incompatible schema changes fail the pull request)")
+    assert gate > names.index("actions/upload-artifact@v4")
+    assert "exit 1" in diff_steps[gate]["run"]

@@ -1,5 +1,8 @@
 """``python -m tools.diff [--stack S ...] [--base REF [--head REF] | --stacks A B]
-[--markdown] [--output FILE] [--fail-on-warnings]``."""
+[--markdown] [--output FILE] [--fail-on-warnings] [--contracts-only]``.
+
+Besides the renders, compares the event contracts (:mod:`tools.diff.contracts`) of the
+base ref (HEAD by default) and the head: exits 3 when a schema change is incompatible."""
 
 from __future__ import annotations
 
@@ -7,9 +10,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from infra.catalogue import FUNCTIONS_DIR
 from tools.catalogue_errors import exits_on_catalogue_error
 from tools.cost.review import cost_section
 from tools.diff.compare import Diff, compare
+from tools.diff.contracts import (
+    GATE_EXIT,
+    ContractDiff,
+    ContractSideError,
+    contract_diff,
+    markdown_section,
+    side_at_ref,
+    side_of_tree,
+    text_section,
+)
 from tools.diff.report import markdown_report, text_report
 from tools.diff.sources import (
     RefRenderError,
@@ -46,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--fail-on-warnings", action="store_true", help="exit 2 when a data-losing change exists"
     )
     parser.add_argument("--no-cost", action="store_true", help="leave out the cost before/after")
+    parser.add_argument(
+        "--contracts-only", action="store_true", help="only the event contracts, no renders"
+    )
     args = parser.parse_args(argv)
     if args.stacks and (args.base or args.head):
         parser.error("--stacks cannot be combined with --base/--head")
@@ -99,21 +116,38 @@ def collect(args: argparse.Namespace) -> list[tuple[str, Diff]]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        diffs = collect(args)
-    except RefRenderError as error:
+        diffs = [] if args.contracts_only else collect(args)
+        contracts = None if args.stacks else collect_contracts(args)
+    except (RefRenderError, ContractSideError) as error:
         print(f"tools.diff: {error}", file=sys.stderr)
         return 1
     report = markdown_report(diffs) if args.markdown else text_report(diffs)
-    if not args.no_cost:
+    if args.contracts_only:
+        report = ""
+    elif not args.no_cost:
         section = cost_section(COMPARED)
         report += f"\n```\n{section.strip()}\n```\n" if args.markdown and section else section
+    if contracts is not None:
+        report += markdown_section(contracts) if args.markdown else text_section(contracts)
     if args.output:
         args.output.write_text(report, encoding="utf-8")
     else:
         sys.stdout.write(report)
+    if contracts is not None and contracts.failed:
+        return GATE_EXIT
     if args.fail_on_warnings and any(d.warnings for _, d in diffs):
         return 2
     return 0
+
+
+def collect_contracts(args: argparse.Namespace) -> ContractDiff:
+    """The event contracts of the base ref (HEAD by default) vs the head ref or tree."""
+    base = side_at_ref(REPO_ROOT, args.base or "HEAD")
+    if args.head:
+        head = side_at_ref(REPO_ROOT, args.head)
+    else:
+        head = side_of_tree(args.functions_root or FUNCTIONS_DIR)
+    return contract_diff(base, head)
 
 
 if __name__ == "__main__":

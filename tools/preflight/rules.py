@@ -378,4 +378,6 @@ RULES = (*RULES, *ORG_RULES)
 
 
 def check(render: Render, facts: StackFacts) -> list[Finding]:
-    return [finding for rule in RULES for finding in rule(render, facts)]
+    from tools.preflight.contracts import CONTRACT_RULES  # imports this module
+
+    return [finding for rule in (*RULES, *CONTRACT_RULES) for finding in rule(render, facts)]

@@ -94,6 +94,8 @@ class Event:
             return json.loads(self.raw_data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PermanentError(f"data is not JSON: {exc}") from exc
+        except RecursionError:
+            raise PermanentError("data is nested too deeply to parse") from None
 
 
 def check_event_id(event_id: str) -> str:

@@ -9,10 +9,29 @@ string has a maximum length (and, where it reaches an SMS or a calendar, a chars
 amount a ceiling, each time a year range (so no conversion can overflow) and each slot a
 maximum length. A value outside a bound is a schema error, which the runtime treats as
 permanent (dead-lettered with the reason), never as a transient failure retried.
+
+Producers and consumers of a type are different agents, deployed over minutes, so the
+contract is asymmetric (``docs/agent-contract.md``, "Event contracts"):
+
+- **Producers are strict** (:func:`validate`): data is checked against the version they
+  publish with unknown fields refused, so a message carries only what its schema declares.
+- **Consumers are tolerant** (:func:`read`): fields they do not know are ignored, inside
+  the same bounds as everything else (the 1 MiB data limit of ``envelope.py`` and
+  :data:`MAX_DATA_DEPTH`); every field they do know is validated as strictly as ever.
+- **Versions roll**: each type declares, here and only here, the versions readers accept
+  (:class:`Version`, oldest first, each with the function that upgrades its data to the
+  next) and the one producers stamp as ``schema_version``. A message of a version newer
+  than the reader knows is a :class:`~switchboard_runtime.errors.TransientError` (Pub/Sub
+  retries it until a revision that knows it takes it); an older supported one is upgraded
+  on read, so handlers always see the newest model; a retired one is permanent.
+
+``schemas/events/`` holds the JSON Schema of every type and version, generated from these
+models (``python -m tools.schemas``) and compared with the base revision by ``make diff``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -27,7 +46,7 @@ from pydantic import (
     model_validator,
 )
 
-from switchboard_runtime.errors import PermanentError
+from switchboard_runtime.errors import PermanentError, TransientError
 
 PHONE = r"^\+[1-9][0-9]{6,14}$"  # E.164
 BOOKING_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
@@ -66,7 +85,8 @@ PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR)]
 
 
 class Schema(BaseModel):
-    """Base of every event's data: unknown fields are refused, values are strict enough."""
+    """Base of every event's data: a producer's unknown fields are refused (a reader ignores
+    them: :func:`read`); values are strict enough."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -164,45 +184,169 @@ class Tick(BaseModel):
     scheduled_at: Annotated[datetime, AfterValidator(_bounded_time)] | None = None
 
 
+SCHEMA_VERSION_ATTRIBUTE = "schema_version"
+UNVERSIONED = 1
+"""The version of a message without ``schema_version`` (Cloud Scheduler's ticks)."""
+MAX_VERSION = 999
+MAX_DATA_DEPTH = 16
+"""Deepest nesting of objects and arrays in an event's data, known fields or not."""
+
+Upgrade = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Version:
+    """One schema version of an event type that readers accept."""
+
+    number: int
+    model: type[BaseModel]
+    upgrade: Upgrade | None = None
+    """This version's data (as JSON) to the next version's; None on the newest."""
+
+
 @dataclass(frozen=True)
 class EventSpec:
+    """An event type: its topic, the versions readers accept (oldest first, consecutive)
+    and the version producers publish (``publishes``; the newest when None)."""
+
     type: str
     topic: str
-    version: int
-    model: type[BaseModel]
+    versions: tuple[Version, ...]
+    publishes: int | None = None
+
+    def __post_init__(self) -> None:
+        numbers = [v.number for v in self.versions]
+        if not numbers or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            raise ValueError(f"{self.type}: versions must be consecutive, oldest first")
+        if not (numbers[0] >= 1 and numbers[-1] <= MAX_VERSION):
+            raise ValueError(f"{self.type}: versions must be 1..{MAX_VERSION}")
+        if any(v.upgrade is None for v in self.versions[:-1]) or self.versions[-1].upgrade:
+            raise ValueError(f"{self.type}: every version but the newest needs an upgrade")
+        if self.publishes is not None and self.publishes not in numbers:
+            raise ValueError(f"{self.type}: publishes version {self.publishes}, not read")
+
+    @property
+    def version(self) -> int:
+        """The version producers stamp as ``schema_version``."""
+        return self.publishes if self.publishes is not None else self.versions[-1].number
+
+    @property
+    def model(self) -> type[BaseModel]:
+        """The model producers validate against (that of :attr:`version`)."""
+        return self.at(self.version).model
+
+    @property
+    def supported(self) -> tuple[int, ...]:
+        return tuple(v.number for v in self.versions)
+
+    def at(self, number: int) -> Version:
+        return self.versions[number - self.versions[0].number]
+
+
+def one_version(event_type: str, topic: str, model: type[BaseModel]) -> EventSpec:
+    return EventSpec(event_type, topic, (Version(1, model),))
 
 
 EVENT_TYPES: dict[str, EventSpec] = {
     spec.type: spec
     for spec in (
-        EventSpec("booking.requested", "bookings", 1, BookingRequested),
-        EventSpec("booking.cancelled", "bookings", 1, BookingCancelled),
-        EventSpec("booking.confirmed", "bookings", 1, BookingConfirmed),
-        EventSpec("booking.rejected", "bookings", 1, BookingRejected),
-        EventSpec("payment.link_created", "payments", 1, PaymentLinkCreated),
-        EventSpec("payment.received", "payments", 1, PaymentReceived),
-        EventSpec("payment.recorded", "payments", 1, PaymentRecorded),
-        EventSpec("notification.requested", "notifications", 1, NotificationRequested),
-        EventSpec("sms.received", "inbound", 1, SmsReceived),
-        EventSpec("tick", "ticks", 1, Tick),
+        one_version("booking.requested", "bookings", BookingRequested),
+        one_version("booking.cancelled", "bookings", BookingCancelled),
+        one_version("booking.confirmed", "bookings", BookingConfirmed),
+        one_version("booking.rejected", "bookings", BookingRejected),
+        one_version("payment.link_created", "payments", PaymentLinkCreated),
+        one_version("payment.received", "payments", PaymentReceived),
+        one_version("payment.recorded", "payments", PaymentRecorded),
+        one_version("notification.requested", "notifications", NotificationRequested),
+        one_version("sms.received", "inbound", SmsReceived),
+        one_version("tick", "ticks", Tick),
     )
 }
+"""Every event type and its versions: the one place they are declared."""
 
 
-def spec_for(event_type: str) -> EventSpec:
+def spec_for(event_type: str, registry: Mapping[str, EventSpec] | None = None) -> EventSpec:
     try:
-        return EVENT_TYPES[event_type]
+        return (EVENT_TYPES if registry is None else registry)[event_type]
     except KeyError:
         raise PermanentError(f"unknown event type {event_type!r}") from None
 
 
 def validate(event_type: str, data: Any) -> BaseModel:
-    """The validated model for ``data``; PermanentError naming the bad fields otherwise."""
+    """The producer's check: ``data`` against the published version, unknown fields refused;
+    PermanentError naming the bad fields otherwise."""
     spec = spec_for(event_type)
     try:
-        return spec.model.model_validate(data)
+        return spec.model.model_validate(data, extra="forbid")
     except ValidationError as exc:
         raise PermanentError(f"invalid {event_type} data: {field_errors(exc)}") from exc
+
+
+def schema_version(text: str | None) -> int:
+    """The ``schema_version`` attribute as a number (absent: :data:`UNVERSIONED`)."""
+    if text is None or text == "":
+        return UNVERSIONED
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_VERSION))):
+        raise PermanentError(f"schema_version {text[:20]!r} is not a version number")
+    return int(text)
+
+
+def read(
+    event_type: str,
+    data: Any,
+    version_text: str | None,
+    registry: Mapping[str, EventSpec] | None = None,
+) -> BaseModel:
+    """The consumer's check: ``data`` of ``schema_version`` ``version_text`` as the newest
+    model this reader knows. Unknown fields are ignored (within :data:`MAX_DATA_DEPTH`),
+    known ones strictly validated; an older supported version is upgraded; a newer one is
+    a TransientError (retry: a revision that knows it will take it); a retired one or bad
+    data is a PermanentError."""
+    spec = spec_for(event_type, registry)
+    version = schema_version(version_text)
+    supported = spec.supported
+    if version > supported[-1]:
+        raise TransientError(
+            f"{event_type} schema_version {version} is newer than this revision reads "
+            f"({_span(supported)}): retrying until a revision that knows it takes it"
+        )
+    if version < supported[0]:
+        raise PermanentError(
+            f"{event_type} schema_version {version} is retired (this revision reads "
+            f"{_span(supported)})"
+        )
+    check_depth(data)
+    for step in spec.versions[version - supported[0] :]:
+        try:
+            model = step.model.model_validate(data, extra="ignore")
+        except ValidationError as exc:
+            raise PermanentError(
+                f"invalid {event_type} v{step.number} data: {field_errors(exc)}"
+            ) from exc
+        if step.upgrade is None:
+            return model
+        data = step.upgrade(model.model_dump(mode="json", exclude_none=True))
+    raise AssertionError("unreachable: the newest version has no upgrade")
+
+
+def check_depth(data: Any, limit: int = MAX_DATA_DEPTH) -> None:
+    """PermanentError when ``data`` nests objects or arrays deeper than ``limit``."""
+    level: list[tuple[Any, int]] = [(data, 1)]
+    while level:
+        value, depth = level.pop()
+        children = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    raise PermanentError(f"data is nested deeper than {limit} levels")
+                level.append((child, depth + 1))
+
+
+def _span(versions: tuple[int, ...]) -> str:
+    low, high = versions[0], versions[-1]
+    return f"v{low}" if low == high else f"v{low}..v{high}"
 
 
 def field_errors(exc: ValidationError) -> str:

@@ -35,6 +35,7 @@ Responses (Pub/Sub acks 2xx, retries anything else):
 | permanent failure, dead-lettered | 200 | ``dead_lettered`` |
 | permanent failure, dead-letter publish failed | 500 | ``dead_letter_failed`` |
 | transient failure (claim released) | 503 | ``retry`` |
+| ``schema_version`` newer than this revision reads (nothing claimed) | 503 | ``retry`` |
 | another delivery holds the claim | 503 | ``busy`` |
 | not a push envelope | 400 | ``malformed`` (Pub/Sub retries, then dead-letters) |
 """
@@ -215,16 +216,21 @@ class Agent:
             data = self._validate(event)
         except PermanentError as exc:
             return self._dead_letter(event, exc.reason, None)
+        except TransientError as exc:
+            # A schema_version newer than this revision reads: a rollout in progress.
+            slog.get_logger().warning(f"not yet: {exc.reason}")
+            return "retry", 503, exc.reason
         return self._run(event, data, budget)
 
     def _validate(self, event: Event) -> BaseModel:
-        from switchboard_runtime.events import spec_for, validate
+        from switchboard_runtime.events import SCHEMA_VERSION_ATTRIBUTE, read, spec_for
 
         event.require()
         spec_for(event.type)
         if event.type not in self.routes:
             raise PermanentError(f"agent {self.name!r} does not handle {event.type!r}")
-        return validate(event.type, event.json_data())
+        version = event.attributes.get(SCHEMA_VERSION_ATTRIBUTE)
+        return read(event.type, event.json_data(), version)
 
     def _run(  # noqa: PLR0911 - one return per row of the response table
         self, event: Event, data: BaseModel, budget: Budget

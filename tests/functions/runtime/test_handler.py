@@ -115,3 +115,16 @@ def test_firestore_invalid_argument_from_the_data_is_permanent(
     assert "maximum size" in dead.attributes["failure_reason"]
     assert platform.claim_doc("evt-big")["state"] == "failed"
     assert ledger_ids(platform) == []
+
+
+def test_an_unknown_field_is_ignored_and_a_newer_version_retried(platform: Harness) -> None:
+    """A newer producer's optional field is read past; its newer schema_version is not yet
+    understood: 503 (Pub/Sub retries), nothing claimed, nothing dead-lettered."""
+    assert push(platform, {**BOOKING, "loyalty_tier": "gold"}, "evt-tolerant") == (
+        200,
+        "recorded",
+    )
+    assert push(platform, BOOKING, "evt-newer", schema_version="2") == (503, "retry")
+    assert platform.claim_doc("evt-newer") is None
+    assert push(platform, BOOKING, "evt-newer", schema_version="1") == (200, "recorded")
+    assert platform.pull(platform.dead_letter_topic(TOPIC)) == []
