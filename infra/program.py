@@ -157,7 +157,9 @@ def _declare_network(
 
 def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
     """Declare every resource of the stack. Validation happens before the first one."""
-    validate_against_catalogue(settings, set(catalogue.agents), set(catalogue.secrets))
+    validate_against_catalogue(
+        settings, set(catalogue.agents), set(catalogue.secrets), catalogue.setting_readers()
+    )
     readers = secret_readers(catalogue)
     validate_secret_sources(settings, readers)
     plans = plan_fleet(catalogue, settings)  # raises on bad per-agent settings

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.catalogue import Catalogue, Consumer, naming
+from infra.catalogue.env_policy import STACK_SETTINGS_KEY
 from infra.settings import SettingsError, StackSettings
 
 Member = Literal["agent", "invoker", "pubsub-service-agent", "allUsers"]
@@ -83,6 +84,23 @@ def _public_url(settings: StackSettings, name: str) -> str:
     return override.public_url
 
 
+def _agent_settings(
+    settings: StackSettings, name: str, declared: tuple[str, ...]
+) -> dict[str, str]:
+    """The stack's values of the per-stack settings the agent declares (``settings:``)."""
+    missing = [setting for setting in declared if setting not in settings.agent_settings]
+    if missing:
+        raise SettingsError(
+            f"invalid configuration for stack {settings.stack!r} (Pulumi.{settings.stack}.yaml):"
+            + "".join(
+                f"\n  - {STACK_SETTINGS_KEY}.{setting}: required by the agent {name!r} "
+                "(its manifest's settings:) but not set"
+                for setting in missing
+            )
+        )
+    return {setting: str(settings.agent_settings[setting]) for setting in declared}
+
+
 def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> AgentPlan:
     manifest = catalogue.agent(name)
     override = settings.agents.get(name)
@@ -124,6 +142,7 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
     if manifest.is_public:
         env[PUBLIC_URL_ENV] = _public_url(settings, name)
     env.update(manifest.env)
+    env.update(_agent_settings(settings, name, manifest.settings))
     secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
 
     return AgentPlan(

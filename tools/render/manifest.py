@@ -102,9 +102,12 @@ def manifest_json(manifest: dict[str, Any]) -> str:
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_stack(stack: str, functions_root: Path | None = None) -> dict[str, Any]:
-    """Run the real program for ``stack`` under mocks and return its manifest."""
+def render_stack(
+    stack: str, functions_root: Path | None = None, stack_root: Path | None = None
+) -> dict[str, Any]:
+    """Run the real program for ``stack`` under mocks and return its manifest
+    (``stack_root``: where ``Pulumi.<stack>.yaml`` is, by default the repository)."""
     from infra.offline.harness import REPO_ROOT, run_stack
 
-    run = run_stack(stack, functions_root=functions_root)
+    run = run_stack(stack, root=stack_root or REPO_ROOT, functions_root=functions_root)
     return render_manifest(run.registrations, stack, REPO_ROOT)
