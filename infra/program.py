@@ -29,6 +29,7 @@ from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
 from infra.network import AgentEgress, AgentEgressArgs
 from infra.packaging.archive import PackagingError
+from infra.placeholders import check_placeholders
 from infra.project.apis import api_dependencies
 from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
@@ -313,6 +314,7 @@ def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:
     """The program ``pulumi up`` runs."""
     settings = read_settings()
     catalogue = load_catalogue(functions_root)
+    check_placeholders(settings)  # a real `pulumi up` refuses example values
     fleet = build(settings, catalogue)
     export_outputs(fleet)
     return fleet

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.deploy_mode import offline
 from infra.offline.mocks import GcpMocks, RecordingMonitor, Registration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,9 +87,15 @@ def run_under_mocks(
     secret_keys: list[str] | None = None,
     mocks: GcpMocks | None = None,
     project: str = PROJECT_NAME,
+    preview: bool = False,
+    models_real_deploy: bool = False,
 ) -> Run:
     """Run ``program`` as the body of a Pulumi program and record what it registers.
-    ``project`` is the Pulumi project's name (the bootstrap program has its own)."""
+    ``project`` is the Pulumi project's name (the bootstrap program has its own).
+
+    The run is marked offline (``infra/deploy_mode.py``) unless ``models_real_deploy``:
+    with it and ``preview=False`` the program behaves as in a real ``pulumi up`` (it
+    refuses example values, ``infra/placeholders.py``); ``preview=True`` models a preview."""
     encrypted = [key for key, value in config.items() if is_encrypted(value)]
     pulumi.runtime.set_all_config(engine_config(config), [*(secret_keys or []), *encrypted])
     monitor = RecordingMonitor(mocks or GcpMocks())
@@ -95,7 +103,7 @@ def run_under_mocks(
     # program registers (infra/project/apis.py) must not outlive the run.
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
     )
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
@@ -104,7 +112,8 @@ def run_under_mocks(
     def body() -> None:
         holder["result"] = program()
 
-    _sync_await(run_pulumi_func(body))
+    with nullcontext() if models_real_deploy else offline():
+        _sync_await(run_pulumi_func(body))
     return Run(monitor.registrations, holder.get("result"))
 
 
