@@ -43,9 +43,7 @@ def real_values(stack: str) -> dict[str, Any]:
 
 def up(stack: str, config: dict[str, Any], *, preview: bool = False) -> None:
     """The program as `pulumi up` (or `pulumi preview`) runs it, under mocks."""
-    run_under_mocks(
-        lambda: main(), stack=stack, config=config, preview=preview, models_real_deploy=True
-    )
+    run_under_mocks(main, stack=stack, config=config, preview=preview, models_real_deploy=True)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -86,7 +84,7 @@ def test_a_preview_warns_and_the_offline_render_is_silent(
     assert "that `pulumi up` will refuse" in caplog.text
     assert "  - gcp:project = " in caplog.text
     caplog.clear()
-    run_under_mocks(lambda: main(), stack=stack, config=stack_config(stack))  # offline
+    run_under_mocks(main, stack=stack, config=stack_config(stack))  # offline
     assert "will refuse" not in caplog.text
 
 
