@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from infra.agent.component import Agent, AgentArgs
-from infra.agent.plan import plan_fleet
+from infra.agent.plan import AgentPlan, plan_fleet
 from infra.artifacts.sources import AgentSources, AgentSourcesArgs
 from infra.bus.topics import EventBus, EventBusArgs
 from infra.catalogue import FUNCTIONS_DIR, Catalogue, CatalogueError, load_catalogue
@@ -156,14 +156,20 @@ def _declare_network(
     )
 
 
-def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
-    """Declare every resource of the stack. Validation happens before the first one."""
+def validate_settings(settings: StackSettings, catalogue: Catalogue) -> dict[str, AgentPlan]:
+    """Every check of the stack's settings against the catalogue that needs no cloud (the
+    preflight runs it too); the agents' plans. Raises :class:`SettingsError`."""
     validate_against_catalogue(
         settings, set(catalogue.agents), set(catalogue.secrets), catalogue.setting_readers()
     )
+    validate_secret_sources(settings, secret_readers(catalogue))
+    return plan_fleet(catalogue, settings)  # raises on bad per-agent settings
+
+
+def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
+    """Declare every resource of the stack. Validation happens before the first one."""
+    plans = validate_settings(settings, catalogue)
     readers = secret_readers(catalogue)
-    validate_secret_sources(settings, readers)
-    plans = plan_fleet(catalogue, settings)  # raises on bad per-agent settings
     check_external_secrets(settings, readers)  # before the first resource is declared
     labels = common_labels(settings)
     project, region = settings.project, settings.region

@@ -243,6 +243,10 @@ class SecretSource(BaseModel):
         return self.kind if self.version is None else f"{self.kind}:{self.version}"
 
 
+def _empty_if_none(value: Any) -> Any:
+    return {} if value is None else value
+
+
 class StackSettings(_Config):
     """Everything a stack configures. Field docs say what each key does."""
 
@@ -265,7 +269,10 @@ class StackSettings(_Config):
     network: NetworkSettings = NetworkSettings()
     budget: BudgetSettings = BudgetSettings()
     logging: LoggingSettings = LoggingSettings()
-    agents: dict[str, AgentOverride] = Field(default_factory=dict)
+    agents: dict[str, Annotated[AgentOverride, BeforeValidator(_empty_if_none)]] = Field(
+        default_factory=dict
+    )
+    """Per-agent overrides; an agent key left with nothing under it overrides nothing."""
     agent_settings: dict[Annotated[str, Field(max_length=64)], Any] = Field(
         default_factory=dict, max_length=MAX_AGENT_SETTINGS
     )

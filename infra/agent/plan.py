@@ -77,9 +77,15 @@ def _public_url(settings: StackSettings, name: str) -> str:
     override = settings.agents.get(name)
     if override is None or not override.public_url:
         raise SettingsError(
-            f"switchboard:agents.{name}.publicUrl: required in stack {settings.stack!r} for "
-            f"the public agent {name!r} (its https:// URL: webhook signatures are checked "
-            "against it)"
+            f"invalid configuration for stack {settings.stack!r} (Pulumi.{settings.stack}.yaml):"
+            f"\n  - switchboard:agents.{name}.publicUrl: required for the public agent {name!r} "
+            "(webhook signatures are checked against it). Its Cloud Run URL is known before "
+            f"the first deploy: https://{name}-<project number>.{settings.region}.run.app "
+            f"(gcloud projects describe {settings.project} --format='value(projectNumber)'), "
+            "or give your own domain. Add to the stack file:\n"
+            "      switchboard:agents:\n"
+            f"        {name}:\n"
+            f"          publicUrl: https://{name}-123456789012.{settings.region}.run.app"
         )
     return override.public_url
 

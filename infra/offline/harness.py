@@ -21,18 +21,37 @@ from pulumi.runtime.sync_await import _sync_await
 
 from infra.deploy_mode import offline
 from infra.offline.mocks import GcpMocks, RecordingMonitor, Registration
+from infra.settings import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "switchboard"
 
 
+MAX_STACK_FILE_BYTES = 1024 * 1024
+
+
 def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
-    """The ``config:`` block of ``Pulumi.<stack>.yaml``."""
+    """The ``config:`` block of ``Pulumi.<stack>.yaml``; a file that is missing or not a
+    stack file is a :class:`SettingsError` naming it."""
     path = root / f"Pulumi.{stack}.yaml"
+    shown = path.name if path.parent == REPO_ROOT else str(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such stack file (stacks: dev, staging, prod)")
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+        raise SettingsError(
+            f"{shown}: no such stack file (stacks: dev, staging, prod; "
+            f"`pulumi stack init {stack}` creates it)"
+        )
+    if path.stat().st_size > MAX_STACK_FILE_BYTES:
+        raise SettingsError(f"{shown}: larger than {MAX_STACK_FILE_BYTES} bytes")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{shown}: not valid YAML:\n{error}") from None
+    if not isinstance(document, dict):
+        raise SettingsError(f"{shown}: must be a mapping with a config: block")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise SettingsError(f"{shown}: config: must be a mapping of key: value")
+    return dict(config)
 
 
 OFFLINE_SECRET_PREFIX = "offline-placeholder-"

@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 
-from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from infra.catalogue import FUNCTIONS_DIR, Catalogue, load_catalogue
 from infra.catalogue.errors import CatalogueError
+from infra.offline.harness import stack_config
 from infra.packaging.archive import PackagingError, build_archive
-from infra.settings import SECRET_EXTERNAL, SecretSource
+from infra.program import validate_settings
+from infra.settings import SECRET_EXTERNAL, SecretSource, SettingsError, parse_settings
 from tools.preflight.graph import Render
 from tools.preflight.rules import Finding, StackFacts, check
 from tools.render.manifest import STACKS
@@ -37,12 +39,18 @@ def stack_facts(
     root: Path = REPO_ROOT,
     functions: Path = FUNCTIONS_DIR,
     archives: dict[str, list[str]] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> StackFacts:
     """The stack file's facts, and the archives the repository builds (``archives``, when
     the caller already built them for another stack: they do not depend on the stack)."""
     path = root / f"Pulumi.{stack}.yaml"
     try:
+        catalogue = catalogue or load_catalogue(functions)
+        # The program's reading and checks: a settings mistake is named here too.
+        validate_settings(parse_settings(stack, stack_config(stack, root)), catalogue)
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (SettingsError, CatalogueError) as error:
+        raise PreflightInputError(str(error)) from None
     except (OSError, yaml.YAMLError) as error:
         raise PreflightInputError(f"{path}: cannot read ({error})") from None
     sources = (document.get("config") or {}).get("switchboard:secrets") or {}
