@@ -27,6 +27,7 @@ from infra.firestore import (
 )
 from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
+from infra.monitoring.runbooks import deploy_failure_pointer
 from infra.network import AgentEgress, AgentEgressArgs
 from infra.packaging.archive import PackagingError
 from infra.placeholders import check_placeholders
@@ -313,7 +314,8 @@ def main(functions_root: Path = FUNCTIONS_DIR) -> None:
     try:
         run(functions_root)
     except (CatalogueError, SettingsError, PackagingError) as error:
-        raise pulumi.RunError(str(error)) from None
+        pointer = deploy_failure_pointer("the program refuses the stack")
+        raise pulumi.RunError(f"{error}\n{pointer}") from None
 
 
 def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:

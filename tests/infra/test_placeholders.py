@@ -58,6 +58,7 @@ def test_a_real_up_refuses_every_example_value_at_once(stack: str) -> None:
     number = "switchboard:agentSettings.TWILIO_FROM_NUMBER = '+15005550006'"
     assert (number in message) == (stack != "dev")
     assert "gcloud projects describe" in message  # what to put there, not only what is wrong
+    assert message.endswith("docs/runbooks/deploy-failures.md (the program refuses the stack).")
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -100,6 +100,10 @@ def test_the_pulumi_program_reports_it_as_a_run_error() -> None:
         run_under_mocks(main, stack="dev", config=config)
     for fragment in MISSING_URL:
         assert fragment in str(caught.value)
+    # `pulumi up`'s own output points to what to do when a deploy fails.
+    last = str(caught.value).splitlines()[-1]
+    assert last == "What to do: docs/runbooks/deploy-failures.md (the program refuses the stack)."
+    assert (REPO / "docs" / "runbooks" / "deploy-failures.md").is_file()
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
