@@ -54,7 +54,11 @@ def _found(settings: StackSettings) -> Iterator[tuple[str, str, str]]:
         )
     for name, override in sorted(settings.agents.items()):
         url = override.public_url
-        if url and PLACEHOLDER_PROJECT_NUMBER.search(url):
+        host = EXAMPLE_URL.match(url) if url else None
+        if url and (
+            PLACEHOLDER_PROJECT_NUMBER.search(url)
+            or (host is not None and EXAMPLE_DOMAIN.search(host.group(1)))
+        ):
             yield (
                 f"{NAMESPACE}:agents.{name}.publicUrl",
                 url,

@@ -97,6 +97,13 @@ def test_example_urls_anywhere_in_the_settings_are_found() -> None:
     assert len(problems) == 1 and "switchboard:monitoring.runbookBaseUrl" in problems[0]
 
 
+def test_an_example_domain_as_public_url_is_found() -> None:
+    config = real_values("staging")
+    config["switchboard:agents"]["gateway"]["publicUrl"] = "https://hooks.example.com"
+    problems = placeholder_problems(parse_settings("staging", config))
+    assert len(problems) == 1 and "switchboard:agents.gateway.publicUrl" in problems[0]
+
+
 def test_real_values_are_not_mistaken_for_examples() -> None:
     for stack in STACKS:
         assert placeholder_problems(parse_settings(stack, real_values(stack))) == []
