@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 
 from infra.agent.component import Agent, AgentArgs
-from infra.agent.plan import plan_fleet
+from infra.agent.plan import AgentPlan, plan_fleet
 from infra.artifacts.sources import AgentSources, AgentSourcesArgs
 from infra.bus.topics import EventBus, EventBusArgs
 from infra.catalogue import FUNCTIONS_DIR, Catalogue, CatalogueError, load_catalogue
@@ -27,8 +27,10 @@ from infra.firestore import (
 )
 from infra.labels import common_labels
 from infra.monitoring import Monitoring, MonitoringArgs
+from infra.monitoring.runbooks import deploy_failure_pointer
 from infra.network import AgentEgress, AgentEgressArgs
 from infra.packaging.archive import PackagingError
+from infra.placeholders import check_placeholders
 from infra.project.apis import api_dependencies
 from infra.project.services import REQUIRED_APIS, ProjectServices, ProjectServicesArgs
 from infra.scheduler.ticks import Tick, TickArgs
@@ -155,12 +157,20 @@ def _declare_network(
     )
 
 
+def validate_settings(settings: StackSettings, catalogue: Catalogue) -> dict[str, AgentPlan]:
+    """Every check of the stack's settings against the catalogue that needs no cloud (the
+    preflight runs it too); the agents' plans. Raises :class:`SettingsError`."""
+    validate_against_catalogue(
+        settings, set(catalogue.agents), set(catalogue.secrets), catalogue.setting_readers()
+    )
+    validate_secret_sources(settings, secret_readers(catalogue))
+    return plan_fleet(catalogue, settings)  # raises on bad per-agent settings
+
+
 def build(settings: StackSettings, catalogue: Catalogue, build_dir: Path = BUILD_DIR) -> Fleet:
     """Declare every resource of the stack. Validation happens before the first one."""
-    validate_against_catalogue(settings, set(catalogue.agents), set(catalogue.secrets))
+    plans = validate_settings(settings, catalogue)
     readers = secret_readers(catalogue)
-    validate_secret_sources(settings, readers)
-    plans = plan_fleet(catalogue, settings)  # raises on bad per-agent settings
     check_external_secrets(settings, readers)  # before the first resource is declared
     labels = common_labels(settings)
     project, region = settings.project, settings.region
@@ -304,13 +314,15 @@ def main(functions_root: Path = FUNCTIONS_DIR) -> None:
     try:
         run(functions_root)
     except (CatalogueError, SettingsError, PackagingError) as error:
-        raise pulumi.RunError(str(error)) from None
+        pointer = deploy_failure_pointer("the program refuses the stack")
+        raise pulumi.RunError(f"{error}\n{pointer}") from None
 
 
 def run(functions_root: Path = FUNCTIONS_DIR) -> Fleet:
     """The program ``pulumi up`` runs."""
     settings = read_settings()
     catalogue = load_catalogue(functions_root)
+    check_placeholders(settings)  # a real `pulumi up` refuses example values
     fleet = build(settings, catalogue)
     export_outputs(fleet)
     return fleet

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from infra.catalogue import env_policy
 from infra.catalogue.model import Cron, Memory, TimeZone
 from infra.org_policies import BASELINE, OPTIONAL
 
@@ -34,6 +35,7 @@ DURATION_PATTERN = r"\d+s"
 _LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 PUBLIC_URL_PATTERN = rf"^https://{_LABEL}(\.{_LABEL})+(/[A-Za-z0-9._~-]+)*$"
 SECRET_VALUE_PREFIX = "secret-"
+MAX_AGENT_SETTINGS = 64
 
 
 class SettingsError(ValueError):
@@ -322,6 +324,10 @@ class SecretSource(BaseModel):
         return self.kind if self.version is None else f"{self.kind}:{self.version}"
 
 
+def _empty_if_none(value: Any) -> Any:
+    return {} if value is None else value
+
+
 class StackSettings(_Config):
     """Everything a stack configures. Field docs say what each key does."""
 
@@ -345,7 +351,17 @@ class StackSettings(_Config):
     budget: BudgetSettings = BudgetSettings()
     logging: LoggingSettings = LoggingSettings()
     organization_policies: OrganizationPolicySettings = OrganizationPolicySettings()
-    agents: dict[str, AgentOverride] = Field(default_factory=dict)
+    agents: dict[str, Annotated[AgentOverride, BeforeValidator(_empty_if_none)]] = Field(
+        default_factory=dict
+    )
+    """Per-agent overrides; an agent key left with nothing under it overrides nothing."""
+    agent_settings: dict[Annotated[str, Field(max_length=64)], Any] = Field(
+        default_factory=dict, max_length=MAX_AGENT_SETTINGS
+    )
+    """``switchboard:agentSettings``: the values of the per-stack settings agents declare
+    under ``settings:`` in their manifests (``CALENDAR_ID``, ``TWILIO_FROM_NUMBER``...),
+    one value per stack, each checked against its pattern in
+    ``infra/catalogue/env_policy.py``."""
     secrets: dict[str, Annotated[SecretSource, BeforeValidator(SecretSource.parse)]] = Field(
         default_factory=dict
     )
@@ -425,6 +441,10 @@ def stack_policy(settings: StackSettings) -> list[tuple[str, str]]:
         )
     if prod and not settings.firestore.exports.enabled:
         problems.append(("firestore.exports.enabled", "must be true in prod (long retention)"))
+    for name, value in sorted(settings.agent_settings.items()):
+        why = env_policy.value_refusal(name, value)
+        if why is not None:
+            problems.append((f"agentSettings.{name}", why))
     return problems
 
 
@@ -458,10 +478,15 @@ def _explain(detail: Any) -> str:
 
 
 def validate_against_catalogue(
-    settings: StackSettings, agent_names: set[str], secret_names: set[str]
+    settings: StackSettings,
+    agent_names: set[str],
+    secret_names: set[str],
+    setting_readers: Mapping[str, list[str]] | None = None,
 ) -> None:
-    """Per-agent overrides and secret values must name agents and secrets that exist."""
-    problems = [
+    """Per-agent overrides and secret values must name agents and secrets that exist;
+    every per-stack setting an agent declares has a value, and every value is declared."""
+    problems = agent_settings_problems(settings, setting_readers or {})
+    problems += [
         f"  - {NAMESPACE}:agents.{name}: no such agent (agents: {', '.join(sorted(agent_names))})"
         for name in sorted(set(settings.agents) - agent_names)
     ]
@@ -561,3 +586,28 @@ def external_secret_problem(
         f"    and pin the version it prints: pulumi config set --stack {settings.stack} "
         f"--path '{NAMESPACE}:secrets[\"{name}\"]' external:<version>"
     )
+
+
+def agent_settings_problems(settings: StackSettings, readers: Mapping[str, list[str]]) -> list[str]:
+    """``switchboard:agentSettings`` against what the agents declare (``readers``: setting
+    name -> the agents listing it under ``settings:``), one line per problem."""
+    key = env_policy.STACK_SETTINGS_KEY
+    problems: list[str] = []
+    for name, agents in sorted(readers.items()):
+        if name in settings.agent_settings:
+            continue
+        setting = env_policy.ALLOWED_SETTINGS.get(name)
+        example = setting.example if setting and setting.example else "<value>"
+        what = setting.description if setting else name
+        problems.append(
+            f"  - {key}.{name}: required (declared under settings: by "
+            f"{', '.join(agents)}) but not set; {what}. Add to Pulumi.{settings.stack}.yaml:\n"
+            f"      {key}:\n"
+            f'        {name}: "{example}"'
+        )
+    problems += [
+        f"  - {key}.{name}: no agent declares it under settings: (declared: "
+        f"{', '.join(sorted(readers)) or 'none'}); remove it or add it to an agent's manifest"
+        for name in sorted(set(settings.agent_settings) - set(readers))
+    ]
+    return problems

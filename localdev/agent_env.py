@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.catalogue import AgentManifest, Catalogue, naming
+from localdev.agent_settings import local_agent_settings
 
 SHARED_DIR = "shared"
 FIRESTORE_DATABASE = "(default)"
@@ -50,14 +51,19 @@ def agent_environment(
     threads: int,
     inherited: Mapping[str, str] | None = None,
     public_url: str | None = None,
+    settings_values: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Every variable for ``agent``'s process: contract variables plus what Python needs.
 
     A public agent gets ``SWITCHBOARD_PUBLIC_URL`` (``public_url``: where it listens here),
-    as the stack gives it its Cloud Run URL."""
+    as the stack gives it its Cloud Run URL. The agent's per-stack settings (``settings:``)
+    come from ``settings_values``, by default ``localdev/settings.yaml``."""
     inherited = os.environ if inherited is None else inherited
     env = {key: inherited[key] for key in INHERITED if key in inherited}
     env.update(agent.env)
+    if settings_values is None:
+        settings_values = local_agent_settings(catalogue)[agent.name]
+    env.update({name: settings_values[name] for name in agent.settings})
     dead_letters = {
         naming.subscription_id(agent.name, spec.topic): naming.dead_letter_topic_id(
             agent.name, spec.topic

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, CatalogueError, load_catalogue
+from localdev.agent_settings import LocalSettingsError, local_agent_settings
 from localdev.banner import banner
 from localdev.emulators import EmulatorError
 from localdev.event_commands import add_parsers as add_event_parsers
@@ -156,7 +157,8 @@ def command_up(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         catalogue = load_catalogue(args.functions_root)
-    except CatalogueError as error:
+        local_agent_settings(catalogue)  # a missing local value stops us before anything runs
+    except (CatalogueError, LocalSettingsError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
 

@@ -18,6 +18,7 @@ from typing import Any
 from infra.catalogue import Catalogue, naming
 from localdev import emulators
 from localdev.agent_env import LocalEndpoints, agent_environment
+from localdev.agent_settings import local_agent_settings
 from localdev.delivery import (
     MAX_IN_FLIGHT,
     DeliveryLoop,
@@ -171,6 +172,7 @@ class Platform:
             log_level=options.log_level,
         )
         self.secrets = fake_secrets(list(self.catalogue.secrets), sandbox_url)
+        agent_settings = local_agent_settings(self.catalogue)
         for name, agent in self.catalogue.agents.items():
             in_flight = in_flight_limit(
                 agent.concurrency, agent.max_instances, options.max_in_flight
@@ -183,6 +185,7 @@ class Platform:
                 self.secrets,
                 threads=threads,
                 public_url=f"http://{options.host}:{ports.agents[name]}",
+                settings_values=agent_settings[name],
             )
             self._spawn_agent(name)
 

@@ -171,13 +171,15 @@ def booking(client: PlatformClient, report: Report, timeout: float) -> None:
 
 
 def _calendar_id(client: PlatformClient) -> str | None:
-    """The calendar the scheduler books into (its manifest's CALENDAR_ID), if it has one."""
+    """The calendar the scheduler books into (its CALENDAR_ID on the local platform,
+    ``localdev/settings.yaml``), if it has one."""
     from infra.catalogue import load_catalogue
+    from localdev.agent_settings import local_agent_settings
 
     catalogue = load_catalogue(Path(client.state["functions_root"]))
     if "scheduler" not in catalogue.agents:
         return None
-    return catalogue.agent("scheduler").env.get("CALENDAR_ID")
+    return local_agent_settings(catalogue)["scheduler"].get("CALENDAR_ID")
 
 
 def conflict(client: PlatformClient, report: Report, timeout: float) -> None:

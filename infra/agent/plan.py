@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.catalogue import Catalogue, Consumer, naming
+from infra.catalogue.env_policy import STACK_SETTINGS_KEY
 from infra.settings import SettingsError, StackSettings
 
 Member = Literal["agent", "invoker", "pubsub-service-agent"]
@@ -88,11 +89,34 @@ def _public_url(settings: StackSettings, name: str) -> str:
     override = settings.agents.get(name)
     if override is None or not override.public_url:
         raise SettingsError(
-            f"switchboard:agents.{name}.publicUrl: required in stack {settings.stack!r} for "
-            f"the public agent {name!r} (its https:// URL: webhook signatures are checked "
-            "against it)"
+            f"invalid configuration for stack {settings.stack!r} (Pulumi.{settings.stack}.yaml):"
+            f"\n  - switchboard:agents.{name}.publicUrl: required for the public agent {name!r} "
+            "(webhook signatures are checked against it). Its Cloud Run URL is known before "
+            f"the first deploy: https://{name}-<project number>.{settings.region}.run.app "
+            f"(gcloud projects describe {settings.project} --format='value(projectNumber)'), "
+            "or give your own domain. Add to the stack file:\n"
+            "      switchboard:agents:\n"
+            f"        {name}:\n"
+            f"          publicUrl: https://{name}-123456789012.{settings.region}.run.app"
         )
     return override.public_url
+
+
+def _agent_settings(
+    settings: StackSettings, name: str, declared: tuple[str, ...]
+) -> dict[str, str]:
+    """The stack's values of the per-stack settings the agent declares (``settings:``)."""
+    missing = [setting for setting in declared if setting not in settings.agent_settings]
+    if missing:
+        raise SettingsError(
+            f"invalid configuration for stack {settings.stack!r} (Pulumi.{settings.stack}.yaml):"
+            + "".join(
+                f"\n  - {STACK_SETTINGS_KEY}.{setting}: required by the agent {name!r} "
+                "(its manifest's settings:) but not set"
+                for setting in missing
+            )
+        )
+    return {setting: str(settings.agent_settings[setting]) for setting in declared}
 
 
 def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> AgentPlan:
@@ -136,6 +160,7 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
     if manifest.is_public:
         env[PUBLIC_URL_ENV] = _public_url(settings, name)
     env.update(manifest.env)
+    env.update(_agent_settings(settings, name, manifest.settings))
     secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
 
     return AgentPlan(

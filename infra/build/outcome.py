@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infra.monitoring.runbooks import deploy_failure_pointer
+
 SUCCESS = "SUCCESS"
 RUNNING = frozenset({"STATUS_UNKNOWN", "PENDING", "QUEUED", "WORKING"})
 FAILED = frozenset({"FAILURE", "INTERNAL_ERROR", "TIMEOUT", "CANCELLED", "EXPIRED"})
@@ -24,7 +26,10 @@ class BuildFailedError(RuntimeError):
     def __init__(self, image_uri: str, status: str, detail: str, log_url: str) -> None:
         where = f"logs: {log_url}" if log_url else "no log link was returned"
         reason = f": {detail}" if detail else ""
-        super().__init__(f"image build for {image_uri} ended {status}{reason}; {where}")
+        super().__init__(
+            f"image build for {image_uri} ended {status}{reason}; {where}. "
+            + deploy_failure_pointer("a failed build")
+        )
         self.image_uri = image_uri
         self.status = status
         self.detail = detail

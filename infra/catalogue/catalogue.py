@@ -85,3 +85,11 @@ class Catalogue:
 
     def scheduled_agents(self) -> list[AgentManifest]:
         return [agent for agent in self.agents.values() if agent.schedule is not None]
+
+    def setting_readers(self) -> dict[str, list[str]]:
+        """Every per-stack setting an agent declares (``settings:``) -> those agents."""
+        readers: dict[str, list[str]] = {}
+        for name, agent in sorted(self.agents.items()):
+            for setting in agent.settings:
+                readers.setdefault(setting, []).append(name)
+        return dict(sorted(readers.items()))

@@ -8,6 +8,12 @@ sandbox's redirections (``SANDBOX_*``). A deny-list of those can never be comple
 matches that setting's pattern. Adding a setting is a change to this file (reviewed as
 platform code), and :func:`registry_problems` (run by the tests) refuses an entry whose
 name is reserved by the platform or a runtime, or looks like a credential.
+
+Some settings differ per environment (a calendar, a Twilio account and sending number):
+those are ``per_stack``. A manifest may not give them a value; it lists their names under
+``settings:``, and each stack gives the value in ``Pulumi.<stack>.yaml`` under
+``switchboard:agentSettings`` (the local platform's in ``localdev/settings.yaml``), checked
+against the same pattern.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 MAX_VALUE_CHARS = 256
+STACK_SETTINGS_KEY = "switchboard:agentSettings"
+"""Where a stack gives per-stack setting values (``StackSettings.agent_settings``)."""
+LOCAL_SETTINGS_FILE = "localdev/settings.yaml"
+"""Where the local platform's values for per-stack settings live."""
 ENV_NAME_PATTERN = r"[A-Z][A-Z0-9_]{0,63}"
 
 # Names the platform, the runtimes or the SDKs read: never settable from a manifest.
@@ -44,6 +54,11 @@ class Setting:
 
     description: str
     value_pattern: str
+    per_stack: bool = False
+    """True: the value differs per environment, so it comes from the stack's settings
+    (``switchboard:agentSettings``), never from a manifest's ``env:``."""
+    example: str = ""
+    """A well-formed value, shown in messages that ask for one."""
 
     def refuses(self, value: str) -> str | None:
         """Why ``value`` is not allowed for this setting, or None."""
@@ -72,15 +87,23 @@ ALLOWED_SETTINGS: Mapping[str, Setting] = {
     "CALENDAR_ID": Setting(
         "the Google Calendar id bookings go to (scheduler)",
         r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}",
+        per_stack=True,
+        example="c_0123456789abcdef@group.calendar.google.com",
     ),
     "REMINDER_WINDOW_MINUTES": Setting(
         "how far ahead reminders are sent, in minutes (reminders)", r"[1-9][0-9]{0,4}"
     ),
     "TWILIO_ACCOUNT_SID": Setting(
-        "the Twilio account id, public (gateway, notifier)", r"AC[0-9a-f]{32}"
+        "the Twilio account id, public (gateway, notifier)",
+        r"AC[0-9a-f]{32}",
+        per_stack=True,
+        example="AC0123456789abcdef0123456789abcdef",
     ),
     "TWILIO_FROM_NUMBER": Setting(
-        "the E.164 number SMS are sent from (notifier)", r"\+[1-9][0-9]{6,14}"
+        "the E.164 number SMS are sent from (notifier)",
+        r"\+[1-9][0-9]{6,14}",
+        per_stack=True,
+        example="+447700900123",
     ),
 }
 
@@ -116,4 +139,37 @@ def refusal(name: str, value: str) -> str | None:
             f"{', '.join(sorted(ALLOWED_SETTINGS))}; new ones are added, with a value "
             "pattern, in infra/catalogue/env_policy.py)"
         )
+    if setting.per_stack:
+        return (
+            "differs per environment: list it under settings: in the manifest and give its "
+            f"value in each Pulumi.<stack>.yaml under {STACK_SETTINGS_KEY} (and in "
+            f"{LOCAL_SETTINGS_FILE} for the local platform)"
+        )
     return setting.refuses(value)
+
+
+def declaration_refusal(name: str) -> str | None:
+    """Why a manifest may not list ``name`` under ``settings:``, or None when it may."""
+    if name not in ALLOWED_SETTINGS:
+        return (
+            "is not an allowed agent setting (allowed: "
+            f"{', '.join(sorted(ALLOWED_SETTINGS))}; new ones are added, with a value "
+            "pattern, in infra/catalogue/env_policy.py)"
+        )
+    return None
+
+
+def value_refusal(name: str, value: object) -> str | None:
+    """Why a stack (or the local platform) may not give ``name`` the value ``value``."""
+    setting = ALLOWED_SETTINGS.get(name)
+    if setting is None:
+        return declaration_refusal(name)
+    if not isinstance(value, str):
+        return (
+            f"must be a string (got {type(value).__name__} {value!r}; quote it in YAML, "
+            f'e.g. "{setting.example or value}")'
+        )
+    why = setting.refuses(value)
+    if why is not None and setting.example:
+        why += f", e.g. {setting.example!r}"
+    return why

@@ -209,6 +209,13 @@ class AgentManifest(_Strict):
         Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name of at most 64 chars")],
         Annotated[str, Field(max_length=MAX_TEXT_CHARS)],
     ] = Field(default_factory=dict, max_length=MAX_LIST_ITEMS)
+    settings: tuple[
+        Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name of at most 64 chars")],
+        ...,
+    ] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    """Per-stack settings the agent reads as environment variables (``CALENDAR_ID``): names
+    only; each stack gives the values (``switchboard:agentSettings`` in
+    ``Pulumi.<stack>.yaml``), the local platform from ``localdev/settings.yaml``."""
 
     @property
     def is_public(self) -> bool:

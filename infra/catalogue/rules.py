@@ -265,6 +265,20 @@ def check_env(ctx: Context) -> Iterable[Problem]:
             refusal = env_policy.refusal(key, value)
             if refusal is not None:
                 yield ctx.problem(agent, field, refusal)
+        seen: set[str] = set()
+        for index, name in enumerate(agent.settings):
+            field = f"settings[{index}]"
+            if name in seen:
+                yield ctx.problem(agent, field, f"{name} is listed twice")
+            elif name in agent.env:
+                yield ctx.problem(
+                    agent, field, f"{name} is also set under env: (give it in one place)"
+                )
+            elif name in secret_vars:
+                yield ctx.problem(agent, field, "collides with a secret's environment variable")
+            elif (why := env_policy.declaration_refusal(name)) is not None:
+                yield ctx.problem(agent, field, f"{name} {why}")
+            seen.add(name)
 
 
 def check_firestore(ctx: Context) -> Iterable[Problem]:

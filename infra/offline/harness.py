@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,39 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.deploy_mode import offline
 from infra.offline.mocks import GcpMocks, InvokeRecord, RecordingMonitor, Registration
+from infra.settings import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_NAME = "switchboard"
 
 
+MAX_STACK_FILE_BYTES = 1024 * 1024
+
+
 def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, Any]:
-    """The ``config:`` block of ``Pulumi.<stack>.yaml``."""
+    """The ``config:`` block of ``Pulumi.<stack>.yaml``; a file that is missing or not a
+    stack file is a :class:`SettingsError` naming it."""
     path = root / f"Pulumi.{stack}.yaml"
+    shown = path.name if path.parent == REPO_ROOT else str(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such stack file (stacks: dev, staging, prod)")
-    document = yaml.safe_load(path.read_text()) or {}
-    return dict(document.get("config") or {})
+        raise SettingsError(
+            f"{shown}: no such stack file (stacks: dev, staging, prod; "
+            f"`pulumi stack init {stack}` creates it)"
+        )
+    if path.stat().st_size > MAX_STACK_FILE_BYTES:
+        raise SettingsError(f"{shown}: larger than {MAX_STACK_FILE_BYTES} bytes")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{shown}: not valid YAML:\n{error}") from None
+    if not isinstance(document, dict):
+        raise SettingsError(f"{shown}: must be a mapping with a config: block")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise SettingsError(f"{shown}: config: must be a mapping of key: value")
+    return dict(config)
 
 
 OFFLINE_SECRET_PREFIX = "offline-placeholder-"
@@ -89,11 +110,16 @@ def run_under_mocks(
     mocks: GcpMocks | None = None,
     project: str = PROJECT_NAME,
     preview: bool = False,
+    models_real_deploy: bool = False,
 ) -> Run:
     """Run ``program`` as the body of a Pulumi program and record what it registers.
     ``project`` is the Pulumi project's name (the bootstrap program has its own).
     ``preview``: run as a first ``pulumi preview`` does (``pulumi.runtime.is_dry_run()``
-    is true, every computed output unknown; see :mod:`infra.offline.mocks`)."""
+    is true, every computed output unknown; see :mod:`infra.offline.mocks`).
+
+    The run is marked offline (``infra/deploy_mode.py``) unless ``models_real_deploy``:
+    with it and ``preview=False`` the program behaves as in a real ``pulumi up`` (it
+    refuses example values, ``infra/placeholders.py``); ``preview=True`` models a preview."""
     encrypted = [key for key, value in config.items() if is_encrypted(value)]
     pulumi.runtime.set_all_config(engine_config(config), [*(secret_keys or []), *encrypted])
     mocks = mocks or GcpMocks(preview=preview)
@@ -113,7 +139,8 @@ def run_under_mocks(
     def body() -> None:
         holder["result"] = program()
 
-    _sync_await(run_pulumi_func(body))
+    with nullcontext() if models_real_deploy else offline():
+        _sync_await(run_pulumi_func(body))
     return Run(monitor.registrations, holder.get("result"), monitor.invokes, preview)
 
 

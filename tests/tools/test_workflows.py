@@ -58,6 +58,8 @@ def test_each_stack_deploy_runs_up_with_the_pack_then_verifies() -> None:
     assert auth < up < verify
     assert steps(job)[up]["with"]["command"] == "up"
     assert steps(job)[up]["with"]["policyPacks"] == "policy"
+    pointer = [s for s in steps(job) if s.get("if") == "failure()"]
+    assert len(pointer) == 1 and "docs/runbooks/deploy-failures.md" in pointer[0]["run"]
 
 
 def test_pull_requests_are_fork_safe() -> None:

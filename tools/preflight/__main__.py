@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from infra.catalogue import FUNCTIONS_DIR, Catalogue, load_catalogue
 from infra.catalogue.errors import CatalogueError
+from infra.offline.harness import stack_config
 from infra.packaging.archive import (
     REQUIREMENTS,
     PackagingError,
@@ -27,7 +28,14 @@ from infra.packaging.archive import (
     archive_kind,
     build_archive,
 )
-from infra.settings import SECRET_EXTERNAL, OrganizationPolicySettings, SecretSource
+from infra.program import validate_settings
+from infra.settings import (
+    SECRET_EXTERNAL,
+    OrganizationPolicySettings,
+    SecretSource,
+    SettingsError,
+    parse_settings,
+)
 from tools.preflight.graph import Render
 from tools.preflight.preview import PreviewFailedError, check_preview, preview_manifest
 from tools.preflight.preview_rules import check_reads
@@ -47,12 +55,18 @@ def stack_facts(
     root: Path = REPO_ROOT,
     functions: Path = FUNCTIONS_DIR,
     archives: dict[str, list[str]] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> StackFacts:
     """The stack file's facts, and the archives the repository builds (``archives``, when
     the caller already built them for another stack: they do not depend on the stack)."""
     path = root / f"Pulumi.{stack}.yaml"
     try:
+        catalogue = catalogue or load_catalogue(functions)
+        # The program's reading and checks: a settings mistake is named here too.
+        validate_settings(parse_settings(stack, stack_config(stack, root)), catalogue)
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (SettingsError, CatalogueError) as error:
+        raise PreflightInputError(str(error)) from None
     except (OSError, yaml.YAMLError) as error:
         raise PreflightInputError(f"{path}: cannot read ({error})") from None
     sources = (document.get("config") or {}).get("switchboard:secrets") or {}

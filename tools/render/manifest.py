@@ -132,11 +132,18 @@ def manifest_json(manifest: dict[str, Any]) -> str:
 
 
 def render_stack(
-    stack: str, functions_root: Path | None = None, *, preview: bool = False
+    stack: str,
+    functions_root: Path | None = None,
+    stack_root: Path | None = None,
+    *,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """Run the real program for ``stack`` under mocks and return its manifest;
+    """Run the real program for ``stack`` under mocks and return its manifest
+    (``stack_root``: where ``Pulumi.<stack>.yaml`` is, by default the repository);
     ``preview``: as a first ``pulumi preview`` runs it (:mod:`infra.offline.mocks`)."""
     from infra.offline.harness import REPO_ROOT, run_stack
 
-    run = run_stack(stack, functions_root=functions_root, preview=preview)
+    run = run_stack(
+        stack, root=stack_root or REPO_ROOT, functions_root=functions_root, preview=preview
+    )
     return render_manifest(run.registrations, stack, REPO_ROOT, run.invokes, preview=preview)

@@ -7,9 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from infra.offline.harness import stack_config
+from infra.settings import parse_settings
 from tools.catalogue_errors import exits_on_catalogue_error
 from tools.verify.checks import Finding, Report
 from tools.verify.compute import ComputeReader, RestComputeReader, check_compute
@@ -19,8 +19,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def stack_target(stack: str, root: Path = REPO_ROOT) -> tuple[str, str]:
-    config = (yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {})["config"]
-    return str(config["gcp:project"]), str(config.get("gcp:region", "europe-west1"))
+    """``gcp:project`` and ``gcp:region`` of ``Pulumi.<stack>.yaml``, validated like the
+    program validates them (a :class:`SettingsError` names the file and key)."""
+    settings = parse_settings(stack, stack_config(stack, root))
+    return settings.project, settings.region
 
 
 def verify(

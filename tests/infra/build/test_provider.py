@@ -91,6 +91,7 @@ def test_failed_build_fails_with_its_log_link(fake_apis: FakeBuildApis) -> None:
     assert LOG_URL in message
     assert "FAILURE" in message
     assert "pip install" in message
+    assert message.endswith("What to do: docs/runbooks/deploy-failures.md (a failed build).")
     assert raised.value.log_url == LOG_URL
 
 

@@ -60,5 +60,29 @@ def test_names_off_the_list_are_refused(name: str, says: str) -> None:
     ],
 )
 def test_values_must_have_the_settings_form(name: str, value: str, says: str) -> None:
-    refusal = env_policy.refusal(name, value)
+    """Manifest values (``env:``) and per-stack values (``agentSettings``) alike."""
+    if env_policy.ALLOWED_SETTINGS[name].per_stack:
+        refusal = env_policy.value_refusal(name, value)
+    else:
+        refusal = env_policy.refusal(name, value)
     assert refusal is not None and says in refusal
+
+
+@pytest.mark.parametrize("name", ["CALENDAR_ID", "TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER"])
+def test_per_environment_values_are_refused_in_a_manifest(name: str) -> None:
+    setting = env_policy.ALLOWED_SETTINGS[name]
+    assert setting.per_stack and env_policy.value_refusal(name, setting.example) is None
+    refusal = env_policy.refusal(name, setting.example)
+    assert refusal is not None and "switchboard:agentSettings" in refusal
+    assert "settings:" in refusal
+
+
+def test_a_per_stack_value_must_be_a_quoted_string() -> None:
+    refusal = env_policy.value_refusal("TWILIO_FROM_NUMBER", 15005550006)
+    assert refusal is not None and "quote it" in refusal
+
+
+def test_only_allowed_settings_can_be_declared() -> None:
+    assert env_policy.declaration_refusal("CALENDAR_ID") is None
+    refusal = env_policy.declaration_refusal("STRIPE_ACCOUNT")
+    assert refusal is not None and "not an allowed agent setting" in refusal
