@@ -497,7 +497,9 @@ async function loadEventTypes() {
   select.replaceChildren(...found.types.map((t, i) => el("option", { value: i, disabled: t.schema ? null : "" }, `${t.topic}: ${t.type}`)));
   select.onchange = () => {
     const chosen = state.types[select.value];
-    document.getElementById("publish-data").value = json(example(chosen.schema, chosen.schema));
+    // The type's valid example (tools/new_agent/examples.py); the schema's shape otherwise.
+    const start = chosen.example && Object.keys(chosen.example).length ? chosen.example : example(chosen.schema, chosen.schema);
+    document.getElementById("publish-data").value = json(start);
     document.getElementById("publish-schema").textContent = json(chosen.schema);
   };
   select.onchange();

@@ -3,9 +3,11 @@
 Headless Chromium loads the console served by ``python -m localdev up``, watches the
 booking scenario's counts change, follows the booking's story to its SMS, dead-letters a
 poison message and redrives it to the scheduler only, publishes a booking from the form
-that a third-party failure dead-letters, redrives it and sees it processed. Takes the
-README's screenshot: into the test's temporary folder, or over docs/console.png with
-``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it was).
+that a third-party failure dead-letters, redrives it and sees it processed. Checks the
+booking's story drawn as a picture against the trace. Takes the README's screenshots:
+into the test's temporary folder, or over docs/console.png and docs/console-story.png
+with ``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it
+was).
 A second test holds one answer back to show that a view keeps its latest choice's answer.
 """
 
@@ -167,9 +169,26 @@ def check_story_picture(page: Any, state: dict[str, Any]) -> None:
     page.fill("#story-search", "")
 
 
+def check_publish_form_starts_valid(page: Any) -> None:
+    """Choosing each event type fills the form with data its schema (the runtime's
+    registry) accepts."""
+    from localdev.console.publishing import _registry
+
+    registry = _registry()
+    options = page.locator("#publish-type option").evaluate_all(
+        "all => all.map(o => [o.value, o.textContent.split(': ')[1]])"
+    )
+    assert {event_type for _value, event_type in options} == set(registry)
+    for value, event_type in options:
+        page.select_option("#publish-type", value)
+        registry[event_type].model.model_validate(json.loads(page.input_value("#publish-data")))
+
+
 def story_screenshot(page: Any, fleet: dict[str, Any]) -> None:
     """The docs' picture of a booking's story (docs/console-story.png), as the console's."""
     page.locator("#story-picked").evaluate("node => node.replaceChildren()")
+    page.evaluate("document.querySelectorAll('.picked').forEach(n => n.classList.remove('picked'))")
+    page.evaluate("window.scrollTo(0, 0)")
     legend = page.locator("#story-legend").bounding_box()
     assert legend is not None
     target = (
@@ -178,7 +197,8 @@ def story_screenshot(page: Any, fleet: dict[str, Any]) -> None:
         else (Path(fleet["root"]) / "console-story.png")
     )
     height = legend["y"] + legend["height"] + 12
-    page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": 1600, "height": height})
+    clip = {"x": 0, "y": 0, "width": 1600, "height": height}
+    page.screenshot(path=str(target), clip=clip, full_page=True)
     assert target.stat().st_size > 10_000
 
 
@@ -281,6 +301,7 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
             timeout=10,
         ).raise_for_status()
         page.click('#tabs button[data-tab="publish"]')
+        check_publish_form_starts_valid(page)
         option = page.locator("#publish-type option", has_text="bookings: booking.requested")
         page.select_option("#publish-type", option.get_attribute("value"))
         data = json.loads(page.locator("#publish-data").input_value())

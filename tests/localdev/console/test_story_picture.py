@@ -162,9 +162,9 @@ def test_a_long_idle_stretch_is_cut_and_says_how_long(catalogue: Catalogue) -> N
     assert [round(g["hidden_ms"]) for g in drawn["gaps"]] == [60_000 - GAP_KEPT_MS]
     tick = next(b for b in drawn["bars"] if b["event_id"] == "tick")
     assert tick["x1"] - tick["x0"] == pytest.approx(150)  # widths are kept
-    assert next(lane for lane in drawn["lanes"] if lane["name"] == "cloud-scheduler")[
-        "kind"
-    ] == ("outside")
+    assert next(lane for lane in drawn["lanes"] if lane["name"] == "cloud-scheduler")["kind"] == (
+        "outside"
+    )
     assert drawn["ticks"][-1]["label"].startswith("+60")
 
 
