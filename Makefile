@@ -6,7 +6,7 @@ AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev agent scenario publish trace test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
+.PHONY: help venv dev agent scenario publish trace test test-unit test-agent lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: venv ## the whole suite: unit tests and emulator tests (emulators are star
 
 test-unit: venv ## only the fast offline tests
 	$(PY) -m pytest -m "not emulator"
+
+test-agent: venv ## one agent's tests, emulator ones included (they start their emulators): make test-agent NAME=billing
+	$(PY) -m tools.test_agent "$$NAME"
 
 render: venv ## offline render of every stack into rendered/ (commit the result)
 	$(PY) -m tools.render all
