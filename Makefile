@@ -12,11 +12,13 @@ help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # Every agent's requirements (and the shared runtime's) by glob: a new agent's folder is enough.
+# Says what it does: on the first run pip prints each package it collects and installs.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
-	@rm -f $(VENV)/.installed-*; touch $@
+	@test -x $(PY) || { echo "== creating $(VENV) with $(PYTHON) (first run only)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== installing the requirements into $(VENV) (the first time downloads every package: pip lists each one as it goes)"
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
+	@rm -f $(VENV)/.installed-*; touch $@; echo "== $(VENV) is ready"
 
 venv: $(STAMP) ## create .venv and install everything (idempotent)
 
