@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DOC_FILES = ("README.md", "docs/*.md", "docs/runbooks/*.md")
-BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
+BLOCK = re.compile(r"^[ \t]*```sh\n(.*?)^[ \t]*```", re.MULTILINE | re.DOTALL)
 
 RUN = "run"
 CLOUD = "needs a Google Cloud project, its credentials or the Pulumi CLI"
@@ -22,6 +22,7 @@ SUITE = "the test suite or a benchmark itself (minutes): run by make test / .ci/
 FLEET = "starts the fleet on the default ports: the test starts it the same way on free ports"
 OWN_VENV = "installs the CrossGuard pack into a venv of its own (pip): run by .ci/run"
 SHELL = "shell set-up of the runbooks' variables, no command of the project's"
+BOOTSTRAP = "the first deploy's one-time set-up (ops project, stack files): needs the cloud"
 
 RULES: tuple[tuple[str, str], ...] = (
     (r"^make dev\b", FLEET),
@@ -29,12 +30,13 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^make policy\b|^policy/check\.sh\b", OWN_VENV),
     (r"^make verify\b|^make render preflight\b", RUN),
     (
-        r"^make (publish|trace|scenario|deadletters|topology|render|diff|preflight|venv)\b",
+        r"^make (agent|publish|trace|scenario|deadletters|topology|render|diff|preflight|venv)\b",
         RUN,
     ),
     (r"^(\.venv/bin/)?python -m (tools|localdev)\.?\w*\b", RUN),
     (r"^(pulumi|gcloud|gsutil|gh|curl|printf|read|diff <\()", CLOUD),
     (r"^export [A-Z_]+=", SHELL),
+    (r"^(cd bootstrap|\$EDITOR |for \w+ in |done$|git (add|commit|push)\b|out\(\) )", BOOTSTRAP),
 )
 NOT_LOCAL = (r"^make verify\b", r"^\S*python -m tools\.verify\b", r" --project[= ]")
 """Run-shaped commands that read a real project: excused as cloud."""

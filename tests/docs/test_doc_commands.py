@@ -9,7 +9,8 @@ clone's root, one ``bash -c`` each, bounded in time. Placeholders a reader fills
 filled the same way: ``<the event_id it printed>`` from the ``make publish`` before it,
 ``MESSAGE_ID`` / ``ID`` with a dead letter of the agent the command names (the test
 makes one: a Stripe 400 from the sandbox makes billing dead-letter a booking), optional
-``[...]`` parts are given; a purge's confirmation is typed.
+``[...]`` parts are given; a purge's confirmation is typed. What ``make agent`` scaffolds
+is removed after it (the renders the later commands check must stay current).
 """
 
 from __future__ import annotations
@@ -204,6 +205,13 @@ def test_the_docs_local_commands_run_as_written(clone: dict[str, Any]) -> None:
             failures.append(
                 f"{command.where}: {text}\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
             )
+        if command.text.startswith("make agent"):  # undone, so the renders stay current
+            written = re.findall(r"^wrote (\S+)$", result.stdout, re.MULTILINE)
+            assert len(written) >= 4, result.stdout + result.stderr
+            for name in written:
+                (root / name).unlink(missing_ok=True)
+            for name in {str(Path(n).parent) for n in written if n.startswith("functions/")}:
+                shutil.rmtree(root / name)
         printed = re.search(r"event_id\s+(\S+)", result.stdout)
         if command.text.startswith("make publish") and printed:
             values["event_id"] = printed[1]
