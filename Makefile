@@ -43,7 +43,7 @@ deadletters: venv ## list dead letters of the running `make dev` (python -m tool
 test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
 	$(PY) -m pytest
 
-test-unit: venv ## only the fast offline tests
+test-unit: venv ## the offline tests, without emulators (how long they take: README, "Tests")
 	$(PY) -m pytest -m "not emulator"
 
 test-agent: venv ## one agent's tests, emulator ones included (they start their emulators): make test-agent NAME=billing

@@ -189,6 +189,7 @@ def story_screenshot(page: Any, fleet: dict[str, Any]) -> None:
     page.locator("#story-picked").evaluate("node => node.replaceChildren()")
     page.evaluate("document.querySelectorAll('.picked').forEach(n => n.classList.remove('picked'))")
     page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(1, 1)  # no bar under the pointer (its hover outline)
     legend = page.locator("#story-legend").bounding_box()
     assert legend is not None
     target = (
