@@ -359,8 +359,9 @@ function drawStoryPicture(picture, timeline) {
       "data-outcome": bar.outcome, "data-latency": bar.latency_ms, "data-entry": bar.entry, tabindex: 0 });
     group.append(svg("title", {}, `${bar.lane}: ${bar.event_type} ${describe(timeline[bar.entry].item)}, ${latency}`));
     group.append(svg("rect", { x: bx, y: by, width: bw, height: ROW - 4, rx: 2, fill: barColour(bar) }));
-    const label = `${bar.event_type} · ${latency}`;
-    if (bw > label.length * 5.6 + 6) group.append(svg("text", { x: bx + 4, y: by + ROW - 8, class: "bar-label" }, label));
+    // The type and latency where they fit, else the latency alone (the rest is in the title).
+    const label = [`${bar.event_type} · ${latency}`, latency].find((text) => bw > text.length * 5.6 + 6);
+    if (label) group.append(svg("text", { x: bx + 4, y: by + ROW - 8, class: "bar-label" }, label));
     group.addEventListener("click", () => pickStoryEntry(bar.entry, group));
     root.append(group);
   }
