@@ -48,7 +48,6 @@ from tools.new_agent.examples import example
 COMMAND_TIMEOUT = 420
 """One command at most (a render of every stack twice, for ``diff --base``, on 2 busy cores)."""
 LOCAL_NAMES = ("publish", "trace", "scenario", "deadletters", "topology", "render", "diff")
-REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "constraints.txt")
 
 
 def test_strip_comment_keeps_a_hash_inside_quotes() -> None:
@@ -98,13 +97,24 @@ def fresh_clone(target: Path) -> None:
             shutil.copy2(source, target / name)
         elif not source.exists():
             (target / name).unlink(missing_ok=True)  # deleted in the working tree
-    (target / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    # The venv given is installed already: make must not install into it. Its stamp is
-    # older than the clone's fresh requirement files, so those are dated back.
-    for name in REQUIREMENT_FILES:
-        os.utime(target / name, (0, 0))
-    for path in (target / "functions").glob("*/requirements.txt"):
-        os.utime(path, (0, 0))
+    give_venv(target)
+
+
+def give_venv(target: Path) -> None:
+    """The clone's ``.venv``: the venv this test runs in, entry by entry, with make's
+    "installed" stamp of its own, so ``make`` uses it and never installs into it (a venv
+    shared with other trees would lose its stamp to their ``make venv``)."""
+    venv = target / ".venv"
+    venv.mkdir()
+    for entry in Path(sys.prefix).iterdir():
+        if not entry.name.startswith(".installed-"):
+            (venv / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    planned = subprocess.run(
+        ["make", "-n", "venv"], cwd=target, capture_output=True, text=True, check=True
+    ).stdout
+    stamp = re.search(r"touch (\S+/\.installed-\d+)", planned)
+    if stamp:  # absent when make finds the stamp already there
+        (target / stamp[1]).touch()
 
 
 @pytest.fixture(scope="module")
