@@ -5,10 +5,12 @@ Read with the official clients, ``google-cloud-functions`` (``functions_v2``,
 FunctionService.GetFunction) and ``google-cloud-run`` (``run_v2``, Services.GetService),
 over their REST transport (as ``infra/build`` uses the build clients), with Application
 Default Credentials; a test points both at a local fake with ``api_endpoint``. Field and
-enum names are the APIs' own: Function.state (``ACTIVE`` when deployed), Service
-.terminal_condition.state and .reconciling (Cloud Functions v2 and Cloud Run Admin v2 REST
-references, ``projects.locations.functions#Function`` and
-``projects.locations.services#Service``).
+enum names are the APIs' own: Function.state is ``ACTIVE`` once "successfully deployed
+and serving" (else FAILED, DEPLOYING, DELETING, UNKNOWN; Cloud Functions v2 API reference,
+Function.State); Service.terminal_condition.state is ``CONDITION_SUCCEEDED`` when
+"reconciliation completed successfully" (PENDING and RECONCILING are transient, FAILED
+terminal; Cloud Run Admin v2 API reference, Condition.State and Service.terminalCondition,
+with Service.reconciling true while a change rolls out).
 """
 
 from __future__ import annotations
