@@ -171,3 +171,26 @@ def test_a_long_idle_stretch_is_cut_and_says_how_long(catalogue: Catalogue) -> N
 def test_an_empty_story_draws_nothing(catalogue: Catalogue) -> None:
     drawn = picture(catalogue, [], {})
     assert (drawn["lanes"], drawn["bars"], drawn["arrows"], drawn["origin"]) == ([], [], [], None)
+
+
+def test_a_dead_letter_is_marked_on_the_lane_of_its_subscriptions_agent(
+    catalogue: Catalogue,
+) -> None:
+    letter = {
+        "source_subscription": "scheduler-on-bookings",
+        "event_id": "req",
+        "reason": "permanent failure: bad data",
+    }
+    timeline = [
+        published(0, "req", "gateway"),
+        delivery(300, "scheduler", "req", 250, "retry"),
+        delivery(900, "scheduler", "req", 200, "dead-lettered"),
+        {"kind": "dead-letter", "at": at(950), "item": letter},
+    ]
+    drawn = picture(catalogue, timeline, {"req": ""})
+    mark = next(m for m in drawn["marks"] if m["kind"] == "dead-letter")
+    assert (mark["lane"], mark["label"]) == (
+        "scheduler",
+        "dead letter: permanent failure: bad data",
+    )
+    assert [b["outcome"] for b in drawn["bars"]] == ["retry", "dead-lettered"]
