@@ -6,17 +6,19 @@ AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev agent scenario publish trace test test-unit lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate schemas
+.PHONY: help venv dev agent scenario publish trace test test-unit test-agent lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate schemas
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # Every agent's requirements (and the shared runtime's) by glob: a new agent's folder is enough.
+# Says what it does: on the first run pip prints each package it collects and installs.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS)
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
-	@rm -f $(VENV)/.installed-*; touch $@
+	@test -x $(PY) || { echo "== creating $(VENV) with $(PYTHON) (first run only)"; $(PYTHON) -m venv $(VENV); }
+	@echo "== installing the requirements into $(VENV) (the first time downloads every package: pip lists each one as it goes)"
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
+	@rm -f $(VENV)/.installed-*; touch $@; echo "== $(VENV) is ready"
 
 venv: $(STAMP) ## create .venv and install everything (idempotent)
 
@@ -41,8 +43,11 @@ deadletters: venv ## list dead letters of the running `make dev` (python -m tool
 test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
 	$(PY) -m pytest
 
-test-unit: venv ## only the fast offline tests
+test-unit: venv ## the offline tests, without emulators (how long they take: README, "Tests")
 	$(PY) -m pytest -m "not emulator"
+
+test-agent: venv ## one agent's tests, emulator ones included (they start their emulators): make test-agent NAME=billing
+	$(PY) -m tools.test_agent "$$NAME"
 
 render: venv ## offline render of every stack into rendered/ (commit the result)
 	$(PY) -m tools.render all

@@ -1,5 +1,7 @@
 """The console's publish form: the event types the catalogue declares, with their
-schemas, and publishing through ``localdev.publish`` (the same path as ``make publish``)."""
+schemas and a valid example of each (``tools/new_agent/examples.py``, the examples the
+scaffold's tests start from), and publishing through ``localdev.publish`` (the same path
+as ``make publish``)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from infra.catalogue import FUNCTIONS_DIR, Catalogue
 from localdev.console.guard import RefusedError
+from tools.new_agent.examples import example
 
 MAX_EVENT_TYPES = 200
 
@@ -23,8 +26,9 @@ def _registry() -> dict[str, Any]:
 
 
 def event_types(catalogue: Catalogue) -> list[dict[str, Any]]:
-    """Every (topic, event type) the catalogue declares, with its JSON schema if the
-    runtime knows the type (else the form says it cannot be published)."""
+    """Every (topic, event type) the catalogue declares, with its JSON schema and a valid
+    example of its data if the runtime knows the type (else the form says it cannot be
+    published)."""
     registry = _registry()
     found = []
     for topic_name, topic in catalogue.topics.items():
@@ -35,6 +39,7 @@ def event_types(catalogue: Catalogue) -> list[dict[str, Any]]:
                     "topic": topic_name,
                     "type": event_type,
                     "schema": spec.model.model_json_schema() if spec is not None else None,
+                    "example": example(event_type) if spec is not None else None,
                 }
             )
     return found[:MAX_EVENT_TYPES]

@@ -23,6 +23,7 @@ from localdev.console.graph import graph_document
 from localdev.console.guard import RefusedError
 from localdev.console.sandbox_view import SandboxView
 from localdev.console.story import build_story, scope
+from localdev.console.story_picture import story_picture
 from localdev.console.tap import Tap
 from localdev.console.trace_tail import TraceTail
 
@@ -183,7 +184,9 @@ class Console:
         documents = self.firestore.related(
             self.catalogue.agents, found.event_ids, found.booking_ids
         )
-        return build_story(seed, found, messages, trace, letters, documents, self.sandbox.calls())
+        story = build_story(seed, found, messages, trace, letters, documents, self.sandbox.calls())
+        story["picture"] = story_picture(story, self.catalogue)
+        return story
 
     def dead_letter_list(self, query: dict[str, str]) -> dict[str, Any]:
         subscription = guard.a_name(query.get("subscription"), "subscription")

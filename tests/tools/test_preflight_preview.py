@@ -55,11 +55,18 @@ def test_reintroducing_problem_1_fails_the_preflight(monkeypatch: pytest.MonkeyP
     """The build provider as it was: only the rpc.UNKNOWN string counted as unknown, while
     the dynamic-provider host hands over pulumi.output.Unknown objects; the engine stops a
     preview whose Check fails. The preview render runs the provider's own check."""
-    monkeypatch.setattr(
-        infra.build.provider,
-        "unknown_inputs",
-        lambda props: frozenset(n for n in INPUTS if props.get(n) == pulumi.runtime.rpc.UNKNOWN),
-    )
+    from pulumi.dynamic import CheckFailure, CheckResult
+
+    from infra.build.spec import input_errors
+
+    def old_check(self: object, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        unknown = frozenset(n for n in INPUTS if news.get(n) == pulumi.runtime.rpc.UNKNOWN)
+        errors = input_errors(news, unknown)
+        return CheckResult(news, [CheckFailure(e.field, e.reason) for e in errors])
+
+    # The class, not a module global: the by-value pickle carries the class's methods (and
+    # a snapshot of the globals they use) to wherever the provider is loaded.
+    monkeypatch.setattr(infra.build.provider.ImageBuildProvider, "check", old_check)
     update = Render.from_manifest(fresh_render("dev"))
     findings, _ = _check_preview("dev", None, update, stack_facts("dev"))
     assert [(f.rule, f.resource) for f in findings] == [("preview-runs", "dev (first preview)")]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from infra.catalogue import load_catalogue
 from tools.verify.__main__ import main, stack_target, verify
-from tools.verify.compute import check_compute, readiness
+from tools.verify.compute import ClientComputeReader, check_compute, readiness
 
 
 class FakeCompute:
@@ -22,7 +26,7 @@ class FakeCompute:
     def service(self, project: str, region: str, name: str) -> dict[str, Any] | None:
         if name == self.broken:
             return None
-        return {"terminalCondition": {"state": "CONDITION_SUCCEEDED"}, "reconciling": False}
+        return {"terminal_condition": {"state": "CONDITION_SUCCEEDED"}, "reconciling": False}
 
 
 def test_readiness_rules() -> None:
@@ -30,7 +34,7 @@ def test_readiness_rules() -> None:
     assert readiness("function", {"state": "DEPLOYING"}) == "state DEPLOYING"
     assert readiness("run", None) == "missing"
     assert readiness("run", {"reconciling": True}) == "still reconciling"
-    ok = {"terminalCondition": {"state": "CONDITION_SUCCEEDED"}}
+    ok = {"terminal_condition": {"state": "CONDITION_SUCCEEDED"}}
     assert readiness("run", ok) is None
 
 
@@ -40,6 +44,96 @@ def test_compute_findings_name_the_broken_agent() -> None:
     assert all(f.ok for f in good) and len(good) == len(catalogue.agents)
     bad = [f for f in check_compute(catalogue, "p", "r", FakeCompute("gateway")) if not f.ok]
     assert [(f.resource, f.message) for f in bad] == [("gateway", "missing")]
+
+
+class FakeComputeApis:
+    """Cloud Functions v2 and Cloud Run Admin v2 REST, on 127.0.0.1: ``GET
+    /v2/projects/P/locations/R/functions/N`` and ``.../services/N`` answer the scripted
+    resource (the APIs' camelCase JSON) or a 404 error; every request is recorded."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.received: list[tuple[str, str]] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                fake.received.append(("GET", path))
+                name = path.removeprefix("/v2/")
+                found = fake.resources.get(name)
+                code, body = (
+                    (200, found)
+                    if found is not None
+                    else (
+                        404,
+                        {
+                            "error": {
+                                "code": 404,
+                                "status": "NOT_FOUND",
+                                "message": f"{name} not found",
+                            }
+                        },
+                    )
+                )
+                payload = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def compute_apis() -> Iterator[FakeComputeApis]:
+    fake = FakeComputeApis()
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+        thread.join(timeout=5)
+
+
+def test_the_official_clients_read_each_agent_from_its_api(compute_apis: FakeComputeApis) -> None:
+    catalogue = load_catalogue()
+    project, region = "switchboard-dev-000000", "europe-west1"
+    location = f"projects/{project}/locations/{region}"
+    functions = [n for n, a in catalogue.agents.items() if a.platform == "function"]
+    services = [n for n, a in catalogue.agents.items() if a.platform == "run"]
+    assert functions and services
+    broken_function, missing_service = functions[0], services[0]
+    for name in functions:
+        state = "FAILED" if name == broken_function else "ACTIVE"
+        compute_apis.resources[f"{location}/functions/{name}"] = {
+            "name": f"{location}/functions/{name}",
+            "state": state,
+        }
+    for name in services[1:]:
+        compute_apis.resources[f"{location}/services/{name}"] = {
+            "name": f"{location}/services/{name}",
+            "terminalCondition": {"type": "Ready", "state": "CONDITION_SUCCEEDED"},
+            "reconciling": False,
+        }
+
+    reader = ClientComputeReader(endpoint=compute_apis.endpoint)
+    findings = check_compute(catalogue, project, region, reader)
+
+    assert sorted(compute_apis.received) == sorted(
+        [("GET", f"/v2/{location}/functions/{name}") for name in functions]
+        + [("GET", f"/v2/{location}/services/{name}") for name in services]
+    )
+    failed = {(f.resource, f.message) for f in findings if not f.ok}
+    assert failed == {(broken_function, "state FAILED"), (missing_service, "missing")}
+    assert len(findings) == len(catalogue.agents)
 
 
 def test_stack_target_reads_the_stack_file() -> None:

@@ -16,6 +16,7 @@ from tools.catalogue_errors import exits_on_catalogue_error
 from tools.new_agent.scaffold import PLATFORMS, Request, ScaffoldError, scaffold
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+AGENT_TESTS = REPO_ROOT / "tests" / "functions" / "agents"
 EXIT_REFUSED = 2
 
 
@@ -40,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--platform", choices=PLATFORMS, default="function")
     parser.add_argument("--functions-root", type=Path, default=FUNCTIONS_DIR)
-    parser.add_argument(
-        "--tests-dir", type=Path, default=REPO_ROOT / "tests" / "functions" / "agents"
-    )
+    parser.add_argument("--tests-dir", type=Path, default=AGENT_TESTS)
     args = parser.parse_args(argv)
     request = Request(args.name, args.topic, args.types, args.platform)
     try:
@@ -53,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(f"wrote {_relative(path)}")
     print(
-        "next: make render topology test-unit (commit rendered/ and docs/topology.*); "
+        f"next: make test-agent NAME={args.name} (its tests, emulator ones included), then "
+        "make render topology (commit rendered/ and docs/topology.*); "
         f"under make dev: make publish TOPIC={args.topic} TYPE=... DATA='{{...}}'"
     )
     return 0

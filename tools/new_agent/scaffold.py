@@ -97,10 +97,15 @@ def check(request: Request, root: Path) -> list[str]:
     return event_types
 
 
+def agent_test_path(tests_dir: Path, name: str) -> Path:
+    """Where an agent's tests live (what the scaffold writes, what ``make test-agent`` runs)."""
+    return tests_dir / f"test_{name.replace('-', '_')}.py"
+
+
 def scaffold(request: Request, root: Path, tests_dir: Path) -> list[Path]:
     """Write the agent's folder and its test; the paths written."""
     event_types = check(request, root)
-    test_path = tests_dir / f"test_{request.name.replace('-', '_')}.py"
+    test_path = agent_test_path(tests_dir, request.name)
     if test_path.exists():
         raise ScaffoldError(f"{test_path} already exists")
     folder = root / request.name

@@ -2,7 +2,8 @@
 
 ``python -m tools.verify --project P --region R`` (or ``--stack S`` to read both from
 ``Pulumi.S.yaml``). Pub/Sub through google-cloud-pubsub (honours PUBSUB_EMULATOR_HOST);
-functions and services through their REST APIs with google-auth (no extra clients).
+functions and services through the official clients, google-cloud-functions
+(``functions_v2``) and google-cloud-run (``run_v2``), over REST (``tools/verify/compute.py``).
 """
 
 from tools.verify.checks import Finding, Report

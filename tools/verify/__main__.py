@@ -12,7 +12,7 @@ from infra.offline.harness import stack_config
 from infra.settings import parse_settings
 from tools.catalogue_errors import exits_on_catalogue_error
 from tools.verify.checks import Finding, Report
-from tools.verify.compute import ComputeReader, RestComputeReader, check_compute
+from tools.verify.compute import ClientComputeReader, ComputeReader, check_compute
 from tools.verify.pubsub import check_dead_letters, check_subscriptions, check_topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def verify(
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     report = Report()
     if check_compute_state:
-        report.extend(check_compute(catalogue, project, region, compute or RestComputeReader()))
+        report.extend(check_compute(catalogue, project, region, compute or ClientComputeReader()))
     else:
         report.add(Finding("compute ready", "*", True, "not checked (--no-compute)", True))
     report.extend(check_topics(catalogue, project, publisher))

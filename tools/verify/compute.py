@@ -1,8 +1,16 @@
 """Functions and services are ready: Cloud Functions v2 ``state == ACTIVE``; Cloud Run v2
-``terminalCondition.state == CONDITION_SUCCEEDED`` and not reconciling.
+``terminal_condition.state == CONDITION_SUCCEEDED`` and not ``reconciling``.
 
-Reads the REST APIs with google-auth's AuthorizedSession (already a dependency of the
-google-cloud clients), so no extra client library is needed.
+Read with the official clients, ``google-cloud-functions`` (``functions_v2``,
+FunctionService.GetFunction) and ``google-cloud-run`` (``run_v2``, Services.GetService),
+over their REST transport (as ``infra/build`` uses the build clients), with Application
+Default Credentials; a test points both at a local fake with ``api_endpoint``. Field and
+enum names are the APIs' own: Function.state is ``ACTIVE`` once "successfully deployed
+and serving" (else FAILED, DEPLOYING, DELETING, UNKNOWN; Cloud Functions v2 API reference,
+Function.State); Service.terminal_condition.state is ``CONDITION_SUCCEEDED`` when
+"reconciliation completed successfully" (PENDING and RECONCILING are transient, FAILED
+terminal; Cloud Run Admin v2 API reference, Condition.State and Service.terminalCondition,
+with Service.reconciling true while a change rolls out).
 """
 
 from __future__ import annotations
@@ -12,39 +20,64 @@ from typing import Any, Protocol
 from infra.catalogue import Catalogue
 from tools.verify.checks import Finding
 
-FUNCTIONS_API = "https://cloudfunctions.googleapis.com/v2"
-RUN_API = "https://run.googleapis.com/v2"
-
 
 class ComputeReader(Protocol):
     def function(self, project: str, region: str, name: str) -> dict[str, Any] | None: ...
     def service(self, project: str, region: str, name: str) -> dict[str, Any] | None: ...
 
 
-class RestComputeReader:
-    """Live reader (Application Default Credentials)."""
-
-    def __init__(self) -> None:
-        import google.auth
-        from google.auth.transport.requests import AuthorizedSession
-
-        credentials, _ = google.auth.default(
-            scopes=["https://www.googleapis.com/auth/cloud-platform"]
+def _plain(message: Any) -> dict[str, Any]:
+    """A proto-plus message as a dict: field names as in the proto, enums by name."""
+    return dict(
+        type(message).to_dict(
+            message, use_integers_for_enums=False, preserving_proto_field_name=True
         )
-        self.session = AuthorizedSession(credentials)
+    )
 
-    def _get(self, url: str) -> dict[str, Any] | None:
-        response = self.session.get(url, timeout=30)
-        if response.status_code == 404:
-            return None
-        response.raise_for_status()
-        return dict(response.json())
+
+class ClientComputeReader:
+    """Live reader: the official clients, created on first use. ``endpoint`` (tests only)
+    sends both to ``http://127.0.0.1:PORT`` without credentials."""
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        self._endpoint = endpoint
+        self._functions: Any = None
+        self._services: Any = None
+
+    def _options(self) -> dict[str, Any]:
+        if self._endpoint is None:
+            return {"transport": "rest"}
+        from google.auth.credentials import AnonymousCredentials
+
+        return {
+            "transport": "rest",
+            "credentials": AnonymousCredentials(),
+            "client_options": {"api_endpoint": self._endpoint},
+        }
 
     def function(self, project: str, region: str, name: str) -> dict[str, Any] | None:
-        return self._get(f"{FUNCTIONS_API}/projects/{project}/locations/{region}/functions/{name}")
+        from google.api_core.exceptions import NotFound
+        from google.cloud import functions_v2
+
+        if self._functions is None:
+            self._functions = functions_v2.FunctionServiceClient(**self._options())
+        path = self._functions.function_path(project, region, name)
+        try:
+            return _plain(self._functions.get_function(request={"name": path}))
+        except NotFound:
+            return None
 
     def service(self, project: str, region: str, name: str) -> dict[str, Any] | None:
-        return self._get(f"{RUN_API}/projects/{project}/locations/{region}/services/{name}")
+        from google.api_core.exceptions import NotFound
+        from google.cloud import run_v2
+
+        if self._services is None:
+            self._services = run_v2.ServicesClient(**self._options())
+        path = self._services.service_path(project, region, name)
+        try:
+            return _plain(self._services.get_service(request={"name": path}))
+        except NotFound:
+            return None
 
 
 def readiness(platform: str, resource: dict[str, Any] | None) -> str | None:
@@ -54,7 +87,7 @@ def readiness(platform: str, resource: dict[str, Any] | None) -> str | None:
     if platform == "function":
         state = resource.get("state")
         return None if state == "ACTIVE" else f"state {state}"
-    condition = resource.get("terminalCondition") or {}
+    condition = resource.get("terminal_condition") or {}
     if resource.get("reconciling"):
         return "still reconciling"
     if condition.get("state") != "CONDITION_SUCCEEDED":

@@ -247,6 +247,17 @@ function storyItem(entry) {
     el("details", {}, el("summary", {}, "details"), el("pre", {}, detail)));
 }
 
+function storyFilter() {
+  const words = document.getElementById("story-search").value.trim().toLowerCase();
+  let shown = 0;
+  for (const item of document.querySelectorAll("#timeline li")) {
+    const keep = !words || item.textContent.toLowerCase().includes(words);
+    item.hidden = !keep;
+    shown += keep ? 1 : 0;
+  }
+  document.getElementById("story-search-count").textContent = words ? `${shown} of the list` : "";
+}
+
 async function loadStory(event) {
   if (event) event.preventDefault();
   const target = document.getElementById("story");
@@ -258,15 +269,152 @@ async function loadStory(event) {
     const story = await api("/api/story", { id });
     if (!current()) return;
     const c = story.counts;
+    state.story = story;
     target.replaceChildren(
       el("p", { id: "story-summary" }, `${c.events} events, ${c.deliveries} deliveries, ${c.dead_letters} dead letters, `
         + `${c.documents} Firestore documents, ${c.calls} third-party calls; correlation ${story.correlation_ids.join(", ") || "-"}`),
+      el("div", { id: "story-picture-box" }, drawStoryPicture(story.picture, story.timeline)),
+      storyLegend(),
+      el("div", { id: "story-picked" }, el("p", { class: "hint" }, "Click a bar or a mark to open its details.")),
+      el("h3", {}, "Events"),
       el("table", { id: "story-events" }, el("thead", {}, el("tr", {}, ["event", "type", "caused by", "deliveries"].map((h) => el("th", {}, h)))),
         el("tbody", {}, story.events.map((e) => el("tr", {}, el("td", { title: e.event_id }, short(e.event_id)), el("td", {}, e.type),
           el("td", { title: e.causation_id }, short(e.causation_id)),
           el("td", {}, e.deliveries.map((d) => `${d.agent}: ${d.outcome}${d.attempt ? " #" + d.attempt : ""}`).join("; ")))))),
-      el("ol", { id: "timeline" }, story.timeline.map(storyItem)));
+      el("h3", {}, "Everything, in time order"),
+      el("div", { class: "row" }, el("label", {}, "search the list",
+        el("input", { id: "story-search", type: "search", size: 40, maxlength: 200, oninput: storyFilter })),
+        el("span", { id: "story-search-count", class: "hint" })),
+      el("ol", { id: "timeline" }, story.timeline.map((entry, index) => {
+        const item = storyItem(entry);
+        item.dataset.entry = index;
+        return item;
+      })));
   } catch (problem) { if (current()) error(target, problem); }
+}
+
+// The story as a trace viewer draws it (localdev/console/story_picture.py lays it out in
+// milliseconds; here it is scaled to pixels): a lane per agent, a bar per delivery, marks
+// for publishes, Firestore writes, third-party calls and dead letters, arrows to follow-ups.
+const LANE_LABEL = 130;
+const ROW = 20;
+const MARK_STRIP = 12;
+const AXIS = 22;
+const OUTCOME_COLOUR = { acked: "#34a853", retry: "#f29900", "dead-lettered": "#d93025", "duplicate injected": "#9aa0a6" };
+const MARK_COLOUR = { published: "#1a73e8", document: "#e37400", call: "#9334e6", "dead-letter": "#d93025" };
+
+function barColour(bar) {
+  if (bar.outcome === "acked" && bar.agent_outcome === "dead_lettered") return OUTCOME_COLOUR["dead-lettered"];
+  return OUTCOME_COLOUR[bar.outcome] || "#5f6368";
+}
+
+function markShape(mark, x, y) {
+  const colour = MARK_COLOUR[mark.kind] || "#5f6368";
+  if (mark.kind === "published") return svg("path", { d: `M${x},${y - 5} L${x + 5},${y} L${x},${y + 5} L${x - 5},${y} z`, fill: colour });
+  if (mark.kind === "document") return svg("rect", { x: x - 3.5, y: y - 3.5, width: 7, height: 7, fill: colour });
+  if (mark.kind === "call") return svg("circle", { cx: x, cy: y, r: 4, fill: colour });
+  return svg("path", { d: `M${x - 4},${y - 4} L${x + 4},${y + 4} M${x + 4},${y - 4} L${x - 4},${y + 4}`, stroke: colour, "stroke-width": 2.5 });
+}
+
+function drawStoryPicture(picture, timeline) {
+  const width = Math.max(900, (document.getElementById("story").clientWidth || 1400) - 4);
+  const scale = (width - LANE_LABEL - 16) / Math.max(picture.span, 1);
+  const x = (ms) => LANE_LABEL + ms * scale;
+  const top = {};
+  let y = AXIS;
+  for (const lane of picture.lanes) {
+    top[lane.name] = y;
+    y += lane.rows * ROW + MARK_STRIP + 8;
+  }
+  const height = y + 4;
+  const root = svg("svg", { id: "story-picture", viewBox: `0 0 ${width} ${height}`, width, height });
+  const defs = svg("defs");
+  const marker = svg("marker", { id: "story-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
+  marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z", fill: "#3c4043" }));
+  defs.append(marker);
+  root.append(defs);
+  picture.lanes.forEach((lane, index) => {
+    const group = svg("g", { class: "lane lane-" + lane.kind, "data-lane": lane.name });
+    const laneHeight = lane.rows * ROW + MARK_STRIP + 8;
+    group.append(svg("rect", { x: 0, y: top[lane.name] - 4, width, height: laneHeight, fill: index % 2 ? "#ffffff" : "#f8f9fa", class: "lane-band" }));
+    group.append(svg("text", { x: 8, y: top[lane.name] + 12, class: "lane-label" }, lane.name + (lane.kind === "outside" ? " (outside)" : "")));
+    root.append(group);
+  });
+  for (const tick of picture.ticks) {
+    root.append(svg("line", { x1: x(tick.x), x2: x(tick.x), y1: AXIS - 4, y2: height, class: "tick" }));
+    root.append(svg("text", { x: x(tick.x), y: AXIS - 8, "text-anchor": "middle", class: "tick-label" }, tick.label));
+  }
+  for (const gap of picture.gaps) {
+    root.append(svg("line", { x1: x(gap.x), x2: x(gap.x), y1: AXIS - 4, y2: height, class: "gap" }));
+    root.append(svg("text", { x: x(gap.x), y: AXIS - 8, "text-anchor": "middle", class: "gap-label" }, `⋯ ${(gap.hidden_ms / 1000).toFixed(1)} s cut`));
+  }
+  const centre = {};
+  for (const bar of picture.bars) {
+    const bx = x(bar.x0);
+    const bw = Math.max(2, x(bar.x1) - bx);
+    const by = top[bar.lane] + bar.row * ROW;
+    centre[bar.id] = { x0: bx, x1: bx + bw, y: by + (ROW - 4) / 2 };
+    const latency = Math.round(bar.latency_ms) + " ms";
+    const group = svg("g", { class: "bar", "data-id": bar.id, "data-lane": bar.lane, "data-event": bar.event_id, "data-type": bar.event_type,
+      "data-outcome": bar.outcome, "data-latency": bar.latency_ms, "data-entry": bar.entry, tabindex: 0 });
+    group.append(svg("title", {}, `${bar.lane}: ${bar.event_type} ${describe(timeline[bar.entry].item)}, ${latency}`));
+    group.append(svg("rect", { x: bx, y: by, width: bw, height: ROW - 4, rx: 2, fill: barColour(bar) }));
+    // The type and latency where they fit, else the latency alone (the rest is in the title).
+    const label = [`${bar.event_type} · ${latency}`, latency].find((text) => bw > text.length * 5.6 + 6);
+    if (label) group.append(svg("text", { x: bx + 4, y: by + ROW - 8, class: "bar-label" }, label));
+    group.addEventListener("click", () => pickStoryEntry(bar.entry, group));
+    root.append(group);
+  }
+  const markAt = {};
+  for (const mark of picture.marks) {
+    const lane = picture.lanes.find((l) => l.name === mark.lane);
+    const my = top[mark.lane] + lane.rows * ROW + MARK_STRIP / 2 - 2;
+    markAt[mark.id] = { x: x(mark.x), y: my };
+    const group = svg("g", { class: "mark mark-" + mark.kind, "data-id": mark.id, "data-kind": mark.kind, "data-lane": mark.lane,
+      "data-event": mark.event_id, "data-entry": mark.entry, tabindex: 0 });
+    group.append(svg("title", {}, mark.label), markShape(mark, x(mark.x), my));
+    group.addEventListener("click", () => pickStoryEntry(mark.entry, group));
+    root.append(group);
+  }
+  for (const arrow of picture.arrows) {
+    const to = centre[arrow.to];
+    const from = arrow.kind === "follow-up" ? { x: x(arrow.at), y: centre[arrow.from].y } : markAt[arrow.from];
+    if (!to || !from) continue;
+    const bend = Math.max(12, Math.abs(to.x0 - from.x) / 2);
+    root.append(svg("path", { d: `M${from.x},${from.y} C${from.x + bend},${from.y} ${to.x0 - bend},${to.y} ${to.x0},${to.y}`,
+      class: "arrow arrow-" + arrow.kind, fill: "none", "marker-end": "url(#story-arrow)", "data-from": arrow.from, "data-to": arrow.to,
+      "data-from-event": arrow.from_event, "data-to-event": arrow.to_event, "data-from-lane": arrow.from_lane, "data-to-lane": arrow.to_lane }));
+  }
+  return root;
+}
+
+function storyLegend() {
+  const swatch = (colour, text, kind = null) => {
+    const box = svg("svg", { width: 12, height: 10, class: "swatch" });
+    box.append(kind ? markShape({ kind }, 6, 5) : svg("rect", { x: 0, y: 0, width: 12, height: 10, rx: 2, fill: colour }));
+    return el("span", { class: "legend-item" }, box, " " + text);
+  };
+  const legend = el("p", { id: "story-legend", class: "hint" },
+    swatch(OUTCOME_COLOUR.acked, "acked"), swatch(OUTCOME_COLOUR.retry, "retried"), swatch(OUTCOME_COLOUR["dead-lettered"], "dead-lettered"),
+    " bars: a delivery, from the push to the agent's answer (its latency). ",
+    swatch(null, "published", "published"), swatch(null, "Firestore write", "document"),
+    swatch(null, "third-party call", "call"), swatch(null, "dead letter", "dead-letter"), " marks, on the lane of the agent that made them.",
+    " Arrows: from the delivery that published an event to that event's deliveries. Filtered-out deliveries are in the list only.");
+  return legend;
+}
+
+function pickStoryEntry(index, shape) {
+  for (const picked of document.querySelectorAll("#story-picture .picked, #timeline li.picked")) picked.classList.remove("picked");
+  if (shape) shape.classList.add("picked");
+  const entry = state.story.timeline[index];
+  const item = storyItem(entry);
+  item.querySelector("details").open = true;
+  const actions = [];
+  if (entry.kind === "delivery" || entry.kind === "published")
+    actions.push(el("button", { type: "button", onclick: () => { show("deliveries"); openMessage(entry.item.message_id || entry.item.event_id); } }, "Open its message"));
+  document.getElementById("story-picked").replaceChildren(el("ul", { class: "picked-entry" }, item), ...actions);
+  const listed = document.querySelector(`#timeline li[data-entry="${index}"]`);
+  if (listed) listed.classList.add("picked");
 }
 
 // -- dead letters -------------------------------------------------------------------------
@@ -350,7 +498,9 @@ async function loadEventTypes() {
   select.replaceChildren(...found.types.map((t, i) => el("option", { value: i, disabled: t.schema ? null : "" }, `${t.topic}: ${t.type}`)));
   select.onchange = () => {
     const chosen = state.types[select.value];
-    document.getElementById("publish-data").value = json(example(chosen.schema, chosen.schema));
+    // The type's valid example (tools/new_agent/examples.py); the schema's shape otherwise.
+    const start = chosen.example && Object.keys(chosen.example).length ? chosen.example : example(chosen.schema, chosen.schema);
+    document.getElementById("publish-data").value = json(start);
     document.getElementById("publish-schema").textContent = json(chosen.schema);
   };
   select.onchange();

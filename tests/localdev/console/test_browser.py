@@ -3,9 +3,11 @@
 Headless Chromium loads the console served by ``python -m localdev up``, watches the
 booking scenario's counts change, follows the booking's story to its SMS, dead-letters a
 poison message and redrives it to the scheduler only, publishes a booking from the form
-that a third-party failure dead-letters, redrives it and sees it processed. Takes the
-README's screenshot: into the test's temporary folder, or over docs/console.png with
-``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it was).
+that a third-party failure dead-letters, redrives it and sees it processed. Checks the
+booking's story drawn as a picture against the trace. Takes the README's screenshots:
+into the test's temporary folder, or over docs/console.png and docs/console-story.png
+with ``SWITCHBOARD_UPDATE_SCREENSHOT=1`` (so a test run leaves the committed tree as it
+was).
 A second test holds one answer back to show that a view keeps its latest choice's answer.
 """
 
@@ -16,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,14 +26,17 @@ from typing import Any
 import pytest
 import requests
 
+from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from localdev.processes import sandbox_available
 from localdev.trace import read_trace
 from tests.conftest import require_emulators
 from tests.localdev.console.browser import chromium_page, require_browser
+from tests.localdev.console.picture_check import READ_PICTURE, expected, inside
 from tests.localdev.harness import REPO, wait_for
 
 pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(600)]
 SCREENSHOT = REPO / "docs" / "console.png"
+STORY_SCREENSHOT = REPO / "docs" / "console-story.png"
 WAIT_MS = 120_000
 PLATFORM = [sys.executable, "-m", "localdev", "up"]
 COUNT_AT_LEAST = """([s, k, n]) => {
@@ -106,6 +112,97 @@ def wait_count(page: Any, subscription: str, kind: str, at_least: int) -> None:
     )
 
 
+def check_story_picture(page: Any, state: dict[str, Any]) -> None:
+    """The booking's story as a picture: a lane for each agent the trace shows it pushed to,
+    a bar per push with its outcome and a width proportional to its latency, on its lane,
+    and an arrow from the delivery that published each follow-up (the one agent that acked
+    the cause and may publish the follow-up's topic) to each delivery of that follow-up;
+    clicking a bar opens that delivery's details."""
+    seed = page.locator("#story-id").input_value()
+    story = requests.get(state["console"]["url"] + "/api/story", params={"id": seed}, timeout=60)
+    story.raise_for_status()
+    event_ids = set(story.json()["event_ids"])
+    want = expected(load_catalogue(FUNCTIONS_DIR), read_trace(Path(state["trace"])), event_ids)
+    drawn = page.evaluate(READ_PICTURE)
+    lanes = {lane["name"]: lane for lane in drawn["lanes"]}
+    assert {agent for agent, _e, _o in want.bars} <= set(lanes)
+    assert len(lanes) == len(drawn["lanes"])  # one lane per agent
+    bars = drawn["bars"]
+    assert Counter((b["lane"], b["event"], b["outcome"]) for b in bars) == want.bars
+    for bar in bars:
+        lane = lanes[bar["lane"]]
+        assert lane["y"] <= bar["y"] and bar["y"] + bar["height"] <= lane["y"] + lane["height"]
+    wide = [b for b in bars if b["width"] > 20]  # past the 2 px a tiny delivery is given
+    assert len(wide) >= 3
+    ratios = [b["width"] / b["latency"] for b in wide]
+    assert max(ratios) <= min(ratios) * 1.01, ratios  # one time scale for every bar
+    follow_ups = [a for a in drawn["arrows"] if "arrow-follow-up" in a["kind"]]
+    got = {(a["from_event"], a["from_lane"], a["to_event"], a["to_lane"]) for a in follow_ups}
+    assert got == want.follow_ups
+    assert len(follow_ups) == len(want.follow_ups) >= 5
+    by_id = {b["id"]: b for b in bars}
+    for arrow in follow_ups:
+        source, target = by_id[arrow["from"]], by_id[arrow["to"]]
+        assert (source["event"], source["lane"]) == (arrow["from_event"], arrow["from_lane"])
+        assert (target["event"], target["lane"]) == (arrow["to_event"], arrow["to_lane"])
+        assert inside(arrow["x0"], arrow["y0"], source), arrow  # leaves the causing delivery
+        assert abs(arrow["x1"] - target["x"]) <= 1.0, arrow  # reaches the follow-up's start
+        assert target["y"] <= arrow["y1"] <= target["y"] + target["height"], arrow
+    marks = page.locator("#story-picture g.mark")
+    kinds = set(marks.evaluate_all("all => all.map(g => g.dataset.kind)"))
+    assert {"published", "document", "call"} <= kinds
+    calls = page.locator('#story-picture g.mark[data-kind="call"]')
+    assert calls.count() == page.locator('#timeline li[data-kind="call"]').count()
+
+    _cause, _source, follow_up, agent = sorted(want.follow_ups)[0]
+    bar = f'#story-picture g.bar[data-event="{follow_up}"][data-lane="{agent}"]'
+    page.locator(bar).first.click()
+    picked = page.locator("#story-picked").inner_text()
+    assert follow_up in picked and f'"agent": "{agent}"' in picked
+    assert page.locator("#timeline li.picked").count() == 1
+
+    # The list stays, for search.
+    page.fill("#story-search", follow_up)
+    shown = page.locator("#timeline li:not([hidden])")
+    assert 0 < shown.count() < page.locator("#timeline li").count()
+    assert all(follow_up in text for text in shown.all_text_contents())
+    page.fill("#story-search", "")
+
+
+def check_publish_form_starts_valid(page: Any) -> None:
+    """Choosing each event type fills the form with data its schema (the runtime's
+    registry) accepts."""
+    from localdev.console.publishing import _registry
+
+    registry = _registry()
+    options = page.locator("#publish-type option").evaluate_all(
+        "all => all.map(o => [o.value, o.textContent.split(': ')[1]])"
+    )
+    assert {event_type for _value, event_type in options} == set(registry)
+    for value, event_type in options:
+        page.select_option("#publish-type", value)
+        registry[event_type].model.model_validate(json.loads(page.input_value("#publish-data")))
+
+
+def story_screenshot(page: Any, fleet: dict[str, Any]) -> None:
+    """The docs' picture of a booking's story (docs/console-story.png), as the console's."""
+    page.locator("#story-picked").evaluate("node => node.replaceChildren()")
+    page.evaluate("document.querySelectorAll('.picked').forEach(n => n.classList.remove('picked'))")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.mouse.move(1, 1)  # no bar under the pointer (its hover outline)
+    legend = page.locator("#story-legend").bounding_box()
+    assert legend is not None
+    target = (
+        STORY_SCREENSHOT
+        if os.environ.get("SWITCHBOARD_UPDATE_SCREENSHOT") == "1"
+        else (Path(fleet["root"]) / "console-story.png")
+    )
+    height = legend["y"] + legend["height"] + 12
+    clip = {"x": 0, "y": 0, "width": 1600, "height": height}
+    page.screenshot(path=str(target), clip=clip, full_page=True)
+    assert target.stat().st_size > 10_000
+
+
 def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
     state = fleet["state"]
     with chromium_page(fleet["root"] / "chromium-profile") as page:
@@ -158,6 +255,8 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
         correlation = page.locator("#story-summary").inner_text().rsplit("correlation ", 1)[1]
         acked = [e for e in trace if e.correlation_id == correlation and e.outcome == "acked"]
         assert len(acked) <= page.locator('#timeline li[data-kind="delivery"]').count()
+        check_story_picture(page, state)
+        story_screenshot(page, fleet)
 
         # 4. A poison message in the dead letters; redriven to the scheduler only.
         out = scenario(fleet, "poison")
@@ -203,6 +302,7 @@ def test_console_in_a_browser(fleet: dict[str, Any]) -> None:
             timeout=10,
         ).raise_for_status()
         page.click('#tabs button[data-tab="publish"]')
+        check_publish_form_starts_valid(page)
         option = page.locator("#publish-type option", has_text="bookings: booking.requested")
         page.select_option("#publish-type", option.get_attribute("value"))
         data = json.loads(page.locator("#publish-data").input_value())

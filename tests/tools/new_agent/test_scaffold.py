@@ -40,7 +40,9 @@ def test_scaffolded_agent_loads_plans_renders_and_imports(
     assert scaffold(functions_copy, tests, "scaffold-probe", "--topic", "inbound") == 0
     folder = functions_copy / "scaffold-probe"
     assert sorted(p.name for p in folder.iterdir()) == ["agent.yaml", "main.py", "requirements.txt"]
-    assert "wrote" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote" in printed
+    assert "next: make test-agent NAME=scaffold-probe" in printed  # runs its emulator tests too
 
     catalogue = load_catalogue(functions_copy)
     probe = catalogue.agent("scaffold-probe")

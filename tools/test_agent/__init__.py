@@ -1,0 +1,1 @@
+"""``python -m tools.test_agent NAME``: one agent's tests (``make test-agent NAME=...``)."""
