@@ -36,7 +36,10 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"^(\.venv/bin/)?python -m (tools|localdev)\.?\w*\b", RUN),
     (r"^(pulumi|gcloud|gsutil|gh|curl|printf|read|diff <\()", CLOUD),
     (r"^export [A-Z_]+=", SHELL),
-    (r"^(cd bootstrap|\$EDITOR |for \w+ in |done$|git (add|commit|push)\b|out\(\) )", BOOTSTRAP),
+    (
+        r"^(cd bootstrap|cd \.\.$|\$EDITOR |for \w+ in |done$|git (add|commit|push)\b|out\(\) )",
+        BOOTSTRAP,
+    ),
 )
 NOT_LOCAL = (r"^make verify\b", r"^\S*python -m tools\.verify\b", r" --project[= ]")
 """Run-shaped commands that read a real project: excused as cloud."""
