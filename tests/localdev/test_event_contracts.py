@@ -22,28 +22,10 @@ from infra.catalogue import FUNCTIONS_DIR
 from localdev.faults import kill_agent, wait_agent_restarted
 from localdev.trace import ACKED, RETRY
 from tests.conftest import require_emulators
+from tests.event_versions import with_cancelled_v2
 from tests.localdev.harness import PROJECT, LocalPlatform, pubsub_clients, wait_for
 
 pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.timeout(240)]
-
-V2 = """
-
-class BookingCancelledV2(Schema):
-    booking_id: str = Field(pattern=BOOKING_ID)
-    why: str | None = Field(default=None, max_length=500)
-
-
-def _reason_to_why(data: dict[str, Any]) -> dict[str, Any]:
-    return {("why" if k == "reason" else k): v for k, v in data.items()}
-"""
-ONE = '        one_version("booking.cancelled", "bookings", BookingCancelled),\n'
-TWO = """        EventSpec(
-            "booking.cancelled",
-            "bookings",
-            (Version(1, BookingCancelled, _reason_to_why), Version(2, BookingCancelledV2)),
-            publishes=1,
-        ),
-"""
 
 
 def ledger_only(root: Path) -> Path:
@@ -120,8 +102,7 @@ def test_a_newer_version_is_retried_then_handled_by_a_revision_that_knows_it(
     # The rollout reaches the consumer: the same agent, restarted on code that reads v2.
     events = platform.functions / "shared" / "switchboard_runtime" / "events.py"
     source = events.read_text()
-    marker = "\n\nclass BookingConfirmed("
-    events.write_text(source.replace(marker, V2 + marker).replace(ONE, TWO))
+    events.write_text(with_cancelled_v2(source, publishes=1))
     old = kill_agent(platform.state(), "ledger")
     wait_agent_restarted(platform.state_file, "ledger", old)
     wait_for(

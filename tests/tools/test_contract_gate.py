@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from infra.catalogue import FUNCTIONS_DIR
+from tests.event_versions import with_cancelled_v2
 from tools.diff.__main__ import main
 from tools.diff.contracts import GATE_EXIT, Side, contract_diff, side_of_tree
 
@@ -102,31 +103,10 @@ def test_an_added_optional_field_passes(functions_copy: Path) -> None:
     )
 
 
-V2 = """
-
-class BookingCancelledV2(Schema):
-    booking_id: str = Field(pattern=BOOKING_ID)
-    why: str | None = Field(default=None, max_length=500)
-
-
-def _reason_to_why(data: dict[str, Any]) -> dict[str, Any]:
-    return {("why" if k == "reason" else k): v for k, v in data.items()}
-"""
-ONE = '        one_version("booking.cancelled", "bookings", BookingCancelled),\n'
-TWO = """        EventSpec(
-            "booking.cancelled",
-            "bookings",
-            (Version(1, BookingCancelled, _reason_to_why), Version(2, BookingCancelledV2)),
-            publishes={publishes},
-        ),
-"""
-
-
 def with_v2(functions_copy: Path, publishes: int) -> Side:
     path = functions_copy / EVENTS
     text = path.read_text()
-    marker = "\n\nclass BookingConfirmed("
-    text = text.replace(marker, V2 + marker).replace(ONE, TWO.format(publishes=publishes))
+    text = with_cancelled_v2(text, publishes)
     path.write_text(text)
     return side_of_tree(functions_copy, "head")
 
