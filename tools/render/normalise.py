@@ -14,11 +14,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import math
-import pickletools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -33,7 +30,6 @@ SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 DYNAMIC_TYPE_PREFIX = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"
-MAX_PROVIDER_BYTES = 1 << 20
 
 
 def registration_inputs(resource_type: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -49,28 +45,9 @@ def provider_marker(serialized: Any) -> str:
     pickled by value (infra/build/by_value.py) the class its payload carries."""
     if rpc.is_rpc_secret(serialized):
         serialized = rpc.unwrap_rpc_secret(serialized)
-    name = by_value.pickled_class(serialized) or (
-        _pickled_class(serialized) if isinstance(serialized, str) else None
-    )
+    named = by_value.first_global(serialized)  # a provider pickled by reference
+    name = by_value.pickled_class(serialized) or (".".join(named) if named else None)
     return f"[dynamic provider {name}]" if name else "[dynamic provider]"
-
-
-def _pickled_class(serialized: str) -> str | None:
-    if len(serialized) > MAX_PROVIDER_BYTES:
-        return None
-    try:
-        data = base64.b64decode(serialized, validate=True)
-        strings: list[str] = []
-        for opcode, arg, _ in pickletools.genops(data):
-            if opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                return f"{strings[-2]}.{strings[-1]}"
-            if opcode.name == "GLOBAL" and isinstance(arg, str):
-                return arg.replace(" ", ".")
-            if isinstance(arg, str):
-                strings.append(arg)
-    except (binascii.Error, ValueError):
-        return None
-    return None
 
 
 def normalise(value: Any, root: Path) -> Any:  # noqa: PLR0911 - one return per kind
