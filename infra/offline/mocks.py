@@ -243,6 +243,26 @@ class GcpMocks(pulumi.runtime.Mocks):
         return answer, []
 
 
+def load_apart(serialized: str) -> Any:
+    """Unpickle a provider as the host does, in a process of its own: a class pickled by
+    value (infra/build/by_value.py) becomes a class of its own, not the live one.
+
+    In the same process cloudpickle would find the live class by its tracking id and set
+    the pickled methods on it, each with a snapshot of its module's globals: a test that
+    patches the module afterwards would no longer reach the provider. Hiding the tracker
+    for the load keeps the live class as it was (cloudpickle's tracker is private; this is
+    offline code only)."""
+    from cloudpickle import cloudpickle as tracker
+
+    known = dict(tracker._DYNAMIC_CLASS_TRACKER_BY_ID)
+    tracker._DYNAMIC_CLASS_TRACKER_BY_ID.clear()
+    try:
+        return dill.loads(base64.b64decode(serialized))
+    finally:
+        tracker._DYNAMIC_CLASS_TRACKER_BY_ID.clear()
+        tracker._DYNAMIC_CLASS_TRACKER_BY_ID.update(known)
+
+
 def dynamic_check(name: str, inputs: dict[str, Any]) -> None:
     """Run a dynamic resource's own provider ``check`` on its inputs, as the dynamic
     provider host does before every preview and update (pulumi/dynamic/__main__.py
@@ -252,7 +272,7 @@ def dynamic_check(name: str, inputs: dict[str, Any]) -> None:
     serialized = _plain(inputs.get(PROVIDER_KEY))
     if not isinstance(serialized, str):
         raise DynamicCheckFailedError(f"{name}: no serialized provider in {PROVIDER_KEY}")
-    provider = dill.loads(base64.b64decode(serialized))  # our own program's pickle
+    provider = load_apart(serialized)  # our own program's pickle
     result = provider.check({}, inputs)
     if result.failures:
         reasons = "; ".join(f"{f.property}: {f.reason}" for f in result.failures)
