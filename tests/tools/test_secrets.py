@@ -71,7 +71,7 @@ def test_each_documented_example_is_well_formed_except_the_elided_key(name: str)
         ("google-calendar-credentials", '{"type": "service_account"}', "missing fields"),
         ("google-calendar-credentials", "not json", "not JSON"),
         ("stripe-api-key", "pk_live_abcdefghijklmnop", "not a Stripe secret key"),
-        ("stripe-webhook-secret", "sk_live_abcdefghijklmnop", "not a Stripe webhook"),
+        ("stripe-webhook-secret", "sk_live_" + "x" * 16, "not a Stripe webhook"),
         ("twilio-auth-token", "0123456789ABCDEF0123456789ABCDEF", "32 lowercase hex"),
         ("twilio-auth-token", "0123456789abcdef0123456789abcdef\n", "printf %s"),
         ("stripe-api-key", "", "empty"),

@@ -100,7 +100,7 @@ FORMATS: dict[str, SecretFormat] = {
         "JSON: a service-account key (`type: service_account`) or a workload identity "
         "federation config (`type: external_account`)",
         '{"type": "service_account", "project_id": "...", "private_key_id": "...", '
-        '"private_key": "-----BEGIN PRIVATE KEY-----\\n...", "client_email": '
+        '"private_key": "<the key, PEM>", "client_email": '
         '"calendar-bot@PROJECT.iam.gserviceaccount.com", "token_uri": '
         '"https://oauth2.googleapis.com/token", ...}',
         "a service account's JSON key (Cloud console, IAM > Service accounts > Keys), whose "
