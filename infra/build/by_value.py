@@ -10,11 +10,11 @@ stack that stored the old name (pulumi/pulumi#7453).
 
 So :func:`by_value` registers a provider class with ``copyreg`` (consulted by dill's and
 cloudpickle's picklers before ``__reduce_ex__``) to pickle as ``pickle.loads(<payload>)``,
-where the payload is a cloudpickle of the instance with the class's package registered by
-value (``cloudpickle.register_pickle_by_value``): the code of the provider and of every
-module of that package it uses travels in the pickle; only installed packages (pulumi,
-cloudpickle, the Google clients) are named by reference. The reducer is not part of the
-class, so it does not travel.
+where the payload is a cloudpickle of the instance with the class's top-level package
+(``infra``) registered by value (``cloudpickle.register_pickle_by_value``): the code of the
+provider and of every module of that package it uses travels in the pickle; only
+installed packages (pulumi, cloudpickle, the Google clients) are named by reference. The
+reducer is not part of the class, so it does not travel.
 
 What this means for a stack:
 
@@ -57,7 +57,10 @@ _C = TypeVar("_C", bound=type)
 
 def by_value(cls: _C) -> _C:
     """Class decorator: instances of ``cls`` pickle by value (see the module docstring)."""
-    package = sys.modules[cls.__module__.rsplit(".", 1)[0]]
+    # The top-level package (``infra``), not only the provider's own: a provider's code
+    # may use any module of the program (infra/build/outcome.py names a runbook from
+    # infra/monitoring), and a module named by reference is what the host cannot import.
+    package = sys.modules[cls.__module__.split(".", 1)[0]]
     if package.__name__ not in cloudpickle.list_registry_pickle_by_value():
         cloudpickle.register_pickle_by_value(package)
     copyreg.pickle(cls, _reduce)
