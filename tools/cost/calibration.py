@@ -46,6 +46,11 @@ class Calibration(_Strict):
     agents: dict[str, dict[str, Behaviour]] = Field(max_length=256)
     """agent -> event type (``*``: any type not listed) -> behaviour."""
 
+    def measured(self, agent: str) -> bool:
+        """Whether the run delivered anything to the agent (an agent added since the last
+        ``make cost-calibrate`` is not: its figures are all zero, and the report says so)."""
+        return any(b.deliveries for b in self.agents.get(agent, {}).values())
+
     def behaviour(self, agent: str, event_type: str) -> Behaviour:
         """The measured behaviour; for a type the run did not deliver to the agent, its
         ``*`` entry, else the mean of its measured types weighted by deliveries, with no

@@ -35,6 +35,10 @@ class Estimate:
     free_tier: bool
     items: list[PricedItem]
     flow: Propagation
+    uncalibrated: tuple[str, ...] = ()
+    """Agents with subscriptions that were not measured by the calibration run: their
+    Firestore, log and third-party lines are zero and their handler time is the minimum
+    billed, so the estimate is low for them until ``make cost-calibrate`` reaches them."""
 
     @property
     def total(self) -> float:
@@ -83,6 +87,13 @@ def estimate(
 ) -> Estimate:
     check_priced(facts, prices)
     items, flow = build_line_items(catalogue, facts, traffic, calibration, prices, scenario)
+    receiving = {s.agent for s in flow.subscriptions}
+    uncalibrated = tuple(sorted(a for a in receiving if not calibration.measured(a)))
     return Estimate(
-        facts.stack, scenario, free_tier, apply_free_tiers(items, prices, free_tier), flow
+        facts.stack,
+        scenario,
+        free_tier,
+        apply_free_tiers(items, prices, free_tier),
+        flow,
+        uncalibrated,
     )

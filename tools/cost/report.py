@@ -26,6 +26,7 @@ def to_json(
         "by_service": {k: round(v, 2) for k, v in estimate.by("service").items()},
         "by_agent": {k: round(v, 2) for k, v in estimate.by("agent").items()},
         "origin_events_per_month": estimate.flow.origin_events_per_month,
+        "uncalibrated_agents": list(estimate.uncalibrated),
         "line_items": [
             {
                 "service": p.item.service,
@@ -83,6 +84,13 @@ def text_report(estimate: Estimate, later: Estimate | None = None) -> str:
             f"    {s.subscription_id:<30} {s.attempts + s.ignored_attempts:>12,.0f} / "
             f"{s.attempts_without_filter:>12,.0f}"
         )
+    if estimate.uncalibrated:
+        lines += [
+            "",
+            f"  not calibrated: {', '.join(estimate.uncalibrated)} (no measured figures: "
+            "Firestore, logs and third-party calls count as zero; run a scenario that "
+            "reaches them with make cost-calibrate)",
+        ]
     if later is not None:
         lines += ["", f"  month {later.scenario.month}: {_money(later.total)}; lines that grow:"]
         lines += [

@@ -4,6 +4,7 @@ count per event agrees with what the emulator holds after the scenario."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -23,8 +24,44 @@ def test_the_committed_calibration_was_measured() -> None:
         assert agent in catalogue.agents
         for event_type, behaviour in per_type.items():
             assert behaviour.deliveries > 0, (agent, event_type)
-    consumers = {c.agent.name for c in catalogue.consumers()}
-    assert consumers <= set(calibration.agents), "an agent with subscriptions was not measured"
+        assert calibration.measured(agent)
+
+
+def test_every_agent_with_subscriptions_is_measured_or_named_as_not_calibrated(capsys) -> None:
+    """An agent added since the last calibration run (``make agent``) is not silently
+    cheap: ``make cost`` names it on every stack, and only it."""
+    from tools.cost.__main__ import main
+
+    calibration = load_calibration()
+    consumers = {c.agent.name for c in load_catalogue().consumers()}
+    not_measured = sorted(a for a in consumers if not calibration.measured(a))
+    assert main(["--json"]) == 0
+    documents = json.loads(capsys.readouterr().out)
+    documents = documents if isinstance(documents, list) else [documents]
+    assert documents
+    for document in documents:
+        assert document["uncalibrated_agents"] == not_measured, document["stack"]
+
+
+def test_the_report_names_an_agent_the_run_did_not_measure(catalogues) -> None:
+    from tests.tools.cost.conftest import facts, traffic
+    from tools.cost.calibration import Calibration
+    from tools.cost.estimate import estimate
+    from tools.cost.prices import load_prices
+    from tools.cost.report import text_report
+
+    never_ran = Calibration(
+        format="switchboard-calibration/1", measured_at="test", how="test", agents={}
+    )
+    result = estimate(
+        catalogues('attributes.type = "order.placed"'),
+        facts(),
+        traffic(),
+        never_ran,
+        load_prices(),
+    )
+    assert result.uncalibrated == ("worker",)
+    assert "not calibrated: worker" in text_report(result)
 
 
 @pytest.mark.emulator
