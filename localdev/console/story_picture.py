@@ -245,12 +245,16 @@ def _arrows(bars: list[_Bar], marks: list[_Mark], causes: dict[str, str]) -> lis
         cause = causes.get(bar.event_id, "")
         candidates = [b for b in bars if b.event_id == cause and b.lane == publish.lane and cause]
         origin = _nearest(candidates, publish.at)
+        # The follow-up was published during its cause's handling; the emulator's publish
+        # time and the delivery loop's clock can disagree by a little (more on a loaded
+        # machine), so the arrow leaves the causing bar at the nearest moment inside it.
+        leaves = min(max(publish.at, origin.start), origin.end) if origin else publish.at
         arrows.append(
             {
                 "from": origin.id if origin else publish.id,
                 "to": bar.id,
                 "kind": "follow-up" if origin else "publish",
-                "at": publish.at,
+                "at": leaves,
                 "from_event": origin.event_id if origin else bar.event_id,
                 "to_event": bar.event_id,
                 "from_lane": publish.lane,

@@ -128,6 +128,25 @@ def test_arrows_go_from_the_delivery_that_published_a_follow_up_to_its_deliverie
     assert follow_up["at"] == 900  # leaves the scheduler's bar when it published
 
 
+def test_a_follow_up_arrow_leaves_its_cause_even_when_the_clocks_disagree(
+    catalogue: Catalogue,
+) -> None:
+    """The emulator stamps the follow-up's publish a little after the delivery loop saw
+    the causing push end (a loaded machine): the arrow still starts on the causing bar."""
+    late = [e for e in BOOKING if e["item"].get("event_id") != "conf" or e["kind"] != "published"]
+    late.append(published(1004, "conf", "scheduler", "req"))
+    late = [e for e in late if e["kind"] != "delivery" or e["item"]["event_id"] != "conf"]
+    late += [delivery(1300, "ledger", "conf", 280), delivery(1500, "billing", "conf", 480)]
+    drawn = picture(catalogue, late, CAUSES)
+    bars = {b["id"]: b for b in drawn["bars"]}
+    follow_ups = [a for a in drawn["arrows"] if a["kind"] == "follow-up"]
+    assert len(follow_ups) == 2
+    for arrow in follow_ups:
+        cause = bars[arrow["from"]]
+        assert (cause["lane"], cause["event_id"]) == ("scheduler", "req")
+        assert arrow["at"] == 1000  # the end of the scheduler's push, not 1004
+
+
 def test_a_retry_gets_one_arrow_and_a_bar_per_attempt(catalogue: Catalogue) -> None:
     timeline = [
         published(0, "req", "gateway"),
