@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,11 @@ import pulumi_gcp as gcp
 
 from infra.agent.grants import GrantTarget, declare_grants
 from infra.agent.plan import AgentPlan, Grant, Member
-from infra.agent.subscription import PushSubscription, PushSubscriptionArgs, PushTarget
+from infra.agent.subscription import (
+    DeferredPushTarget,
+    PushSubscription,
+    PushSubscriptionArgs,
+)
 from infra.agent.workload import BASE_IMAGES, WorkloadInputs, declare_workload
 from infra.artifacts.sources import REPOSITORY_ID
 from infra.build import AgentImage, AgentImageArgs
@@ -92,118 +97,74 @@ class Agent(pulumi.ComponentResource):
         runtime = self._hold(
             declare_grants(plan.grants, self._runtime_targets(args), members, self)
         )
-        self.subscriptions = {}
-        if invoker is not None:
-            # The push subscriptions need the workload's URL and the invoker's grants,
-            # made once the workload exists: they get them as outputs resolved below.
-            push_target, resolve_push_target = PushTarget.deferred(invoker.email)
-            for consumer in plan.consumers:
-                route = PushSubscription(
-                    consumer.subscription_id,
-                    PushSubscriptionArgs(
-                        project=args.project,
-                        consumer=consumer,
-                        topic_id=args.topics[consumer.topic].id,
-                        grants=plan.grants,
-                        members=members,
-                        target=push_target,
-                        labels=labels,
-                    ),
-                    opts=child,
-                )
-                self._hold(route.grants)
-                self.subscriptions[consumer.topic] = route
-        # Dead-letter routes first: the runtime publishes its permanent failures to them,
-        # so the first revision waits for the agent's grant on each (push comes later).
-        runtime_grants = [
-            *runtime.values(),
-            *(
-                g
-                for route in self.subscriptions.values()
-                for g in route.dead_letter_grants_to("agent")
-            ),
-        ]
-        # A revision checks its secret access when it is created: wait for the grants to
-        # take effect, not only to exist (infra/iam/propagation.py).
-        propagated = GrantPropagation(
-            f"{plan.name}-runtime-grants-propagated",
-            GrantPropagationArgs(grants=runtime_grants),
-            opts=child,
-        )
-
-        self.archive = build_archive(
-            args.functions_root, plan.name, args.build_dir, archive_kind(plan.platform)
-        )
-        source = gcp.storage.BucketObject(
-            f"{plan.name}-source",
-            bucket=args.source_bucket.name,
-            name=self.archive.object_name,
-            source=pulumi.FileAsset(str(self.archive.path)),
-            content_type=self.archive.content_type,
-            opts=child,
-        )
-        self.image = self._declare_image(args, source) if plan.platform == "run" else None
-        workload = declare_workload(
-            WorkloadInputs(
-                project=args.project,
-                region=args.region,
-                plan=plan,
-                source_bucket=args.source_bucket.name,
-                source_object=source.name,
-                service_account_email=self.service_account.email,
-                builder_name=args.builder_name,
-                repository_id=args.repository_id,
-                secrets={name: args.secrets[name] for name in plan.secret_env.values()},
-                labels=labels,
-                deletion_protection=args.deletion_protection,
-                egress=args.egress,
-                image=self.image,
-            ),
-            parent=self,
-            # The runtime identity's grants, the build identity's grants, and the secret
-            # versions the revision reads: all must exist before the first revision starts.
-            depends_on=[
-                *runtime_grants,
-                propagated,
-                *args.builder_grants,
-                *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
-                *args.depends_on,
-            ],
-        )
-        self.workload = workload.resource
-        self.url = workload.uri
-
-        # A public agent is public through its service's invoker_iam_disabled (see
-        # AgentPlan.invoker_iam_disabled), never through an allUsers grant.
-
-        if invoker is not None:
-            push_grants = self._hold(
-                declare_grants(
-                    plan.grants,
-                    self._push_targets(args, invoker, workload.service_name),
-                    members,
-                    self,
-                )
-            )
-            # The first push needs both grants in effect, and a dead letter needs the
-            # service agent's publish grant on the dead-letter topic: a push refused with
-            # 403 is retried, then dead-lettered, so the subscriptions wait for them to
-            # propagate.
-            push_propagated = GrantPropagation(
-                f"{plan.name}-push-grants-propagated",
-                GrantPropagationArgs(
-                    grants=[
-                        *push_grants.values(),
-                        *(
-                            g
-                            for route in self.subscriptions.values()
-                            for g in route.dead_letter_grants_to("pubsub-service-agent")
-                        ),
-                    ]
+        push = DeferredPushTarget(invoker.email) if invoker is not None else None
+        with push or nullcontext():
+            self.subscriptions = self._declare_routes(args, members, labels, push)
+            # Dead-letter routes first: the runtime publishes its permanent failures to them,
+            # so the first revision waits for the agent's grant on each (push comes later).
+            runtime_grants = [
+                *runtime.values(),
+                *(
+                    g
+                    for route in self.subscriptions.values()
+                    for g in route.dead_letter_grants_to("agent")
                 ),
+            ]
+            # A revision checks its secret access when it is created: wait for the grants to
+            # take effect, not only to exist (infra/iam/propagation.py).
+            propagated = GrantPropagation(
+                f"{plan.name}-runtime-grants-propagated",
+                GrantPropagationArgs(grants=runtime_grants),
                 opts=child,
             )
-            resolve_push_target(self.url, [*push_grants.values(), push_propagated])
+
+            self.archive = build_archive(
+                args.functions_root, plan.name, args.build_dir, archive_kind(plan.platform)
+            )
+            source = gcp.storage.BucketObject(
+                f"{plan.name}-source",
+                bucket=args.source_bucket.name,
+                name=self.archive.object_name,
+                source=pulumi.FileAsset(str(self.archive.path)),
+                content_type=self.archive.content_type,
+                opts=child,
+            )
+            self.image = self._declare_image(args, source) if plan.platform == "run" else None
+            workload = declare_workload(
+                WorkloadInputs(
+                    project=args.project,
+                    region=args.region,
+                    plan=plan,
+                    source_bucket=args.source_bucket.name,
+                    source_object=source.name,
+                    service_account_email=self.service_account.email,
+                    builder_name=args.builder_name,
+                    repository_id=args.repository_id,
+                    secrets={name: args.secrets[name] for name in plan.secret_env.values()},
+                    labels=labels,
+                    deletion_protection=args.deletion_protection,
+                    egress=args.egress,
+                    image=self.image,
+                ),
+                parent=self,
+                # The runtime identity's grants, the build identity's grants, and the secret
+                # versions the revision reads: all must exist before the first revision starts.
+                depends_on=[
+                    *runtime_grants,
+                    propagated,
+                    *args.builder_grants,
+                    *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
+                    *args.depends_on,
+                ],
+            )
+            self.workload = workload.resource
+            self.url = workload.uri
+
+            # A public agent is public through its service's invoker_iam_disabled (see
+            # AgentPlan.invoker_iam_disabled), never through an allUsers grant.
+
+            if invoker is not None and push is not None:
+                self._declare_push(args, invoker, members, workload.service_name, push)
         self._check_book(plan)
 
         self.register_outputs(
@@ -231,6 +192,77 @@ class Agent(pulumi.ComponentResource):
             GrantTarget("project", "firestore", project),
         ]
 
+    def _declare_routes(
+        self,
+        args: AgentArgs,
+        members: Mapping[Member, pulumi.Input[str]],
+        labels: dict[str, str],
+        push: DeferredPushTarget | None,
+    ) -> dict[str, PushSubscription]:
+        """Per consumed topic, its :class:`PushSubscription` (with the dead-letter route
+        the runtime publishes to): declared before the workload, which waits for the
+        agent's grant on each dead-letter topic; ``push`` is resolved after it."""
+        plan = args.plan
+        routes: dict[str, PushSubscription] = {}
+        for consumer in plan.consumers:
+            if push is None:
+                raise ValueError(f"agent {plan.name} consumes {consumer.topic} but has no invoker")
+            route = PushSubscription(
+                consumer.subscription_id,
+                PushSubscriptionArgs(
+                    project=args.project,
+                    consumer=consumer,
+                    topic_id=args.topics[consumer.topic].id,
+                    grants=plan.grants,
+                    members=members,
+                    target=push.target,
+                    labels=labels,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self._hold(route.grants)
+            routes[consumer.topic] = route
+        return routes
+
+    def _declare_push(
+        self,
+        args: AgentArgs,
+        invoker: gcp.serviceaccount.Account,
+        members: Mapping[Member, pulumi.Input[str]],
+        service_name: pulumi.Input[str],
+        push: DeferredPushTarget,
+    ) -> None:
+        """The invoker's grants, on the agent's service (it invokes it) and on the invoker
+        account (Pub/Sub's service agent mints its tokens, never project-wide); then the
+        push target the subscriptions wait for."""
+        plan = args.plan
+        assert plan.invoker_account_id is not None
+        targets = [
+            GrantTarget(
+                "service", plan.name, service_name, project=args.project, location=args.region
+            ),
+            GrantTarget("service-account", plan.invoker_account_id, invoker.name),
+        ]
+        push_grants = self._hold(declare_grants(plan.grants, targets, members, self))
+        # The first push needs both grants in effect, and a dead letter needs the service
+        # agent's publish grant on the dead-letter topic: a push refused with 403 is
+        # retried, then dead-lettered, so the subscriptions wait for them to propagate.
+        propagated = GrantPropagation(
+            f"{plan.name}-push-grants-propagated",
+            GrantPropagationArgs(
+                grants=[
+                    *push_grants.values(),
+                    *(
+                        g
+                        for route in self.subscriptions.values()
+                        for g in route.dead_letter_grants_to("pubsub-service-agent")
+                    ),
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        push.resolve(self.url, [*push_grants.values(), propagated])
+
     def _declare_invoker(self, args: AgentArgs) -> gcp.serviceaccount.Account | None:
         """The identity Pub/Sub pushes as (an agent that consumes nothing has none)."""
         plan = args.plan
@@ -253,24 +285,6 @@ class Agent(pulumi.ComponentResource):
             raise ValueError(f"agent {self._plan_name}: grants declared twice: {sorted(twice)}")
         self.grants |= declared
         return declared
-
-    def _push_targets(
-        self,
-        args: AgentArgs,
-        invoker: gcp.serviceaccount.Account,
-        service_name: pulumi.Input[str],
-    ) -> list[GrantTarget]:
-        """The resources push grants are on: the agent's service (the invoker invokes it)
-        and the invoker account (Pub/Sub's service agent mints its tokens, never
-        project-wide)."""
-        plan = args.plan
-        assert plan.invoker_account_id is not None
-        return [
-            GrantTarget(
-                "service", plan.name, service_name, project=args.project, location=args.region
-            ),
-            GrantTarget("service-account", plan.invoker_account_id, invoker.name),
-        ]
 
     def _check_book(self, plan: AgentPlan) -> None:
         """Every grant of the plan was declared by the component holding its resource."""

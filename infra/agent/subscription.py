@@ -4,8 +4,9 @@ topic, the dead-letter topic's pull subscription, and the grants the plan makes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -23,7 +24,7 @@ class PushTarget:
     """Where and as whom Pub/Sub pushes. The endpoint and the invoker's grants exist only
     once the agent's workload does, which itself waits for the agent's grant on the
     dead-letter topic: the agent passes them as outputs it resolves then
-    (``pulumi.deferred_output``)."""
+    (:class:`DeferredPushTarget`)."""
 
     endpoint: pulumi.Input[str]
     invoker_email: pulumi.Input[str]
@@ -31,20 +32,44 @@ class PushTarget:
     """The invoker's grants (run.invoker, token creation) and their propagation: the
     first push needs them."""
 
-    @staticmethod
-    def deferred(
-        invoker_email: pulumi.Input[str],
-    ) -> tuple[PushTarget, Callable[[pulumi.Output[str], Sequence[pulumi.Resource]], None]]:
-        """A target whose endpoint and grants are given later, by the function returned
-        with it. Call it exactly once: the program waits for every output to resolve."""
-        endpoint, resolve_endpoint = pulumi.deferred_output()
-        ready, resolve_ready = pulumi.deferred_output()
 
-        def resolve(url: pulumi.Output[str], depends_on: Sequence[pulumi.Resource]) -> None:
-            resolve_endpoint(url)
-            resolve_ready(pulumi.Output.from_input(list(depends_on)))
+class DeferredPushTarget:
+    """A :class:`PushTarget` given now, whose endpoint and grants are resolved later
+    (:meth:`resolve`, once the workload exists). A context manager: the program waits for
+    every output to resolve, so leaving the block on an error fails the target's outputs
+    (the error surfaces instead of a hang), and leaving it without resolving is an error.
+    """
 
-        return PushTarget(endpoint, invoker_email, ready), resolve
+    def __init__(self, invoker_email: pulumi.Input[str]) -> None:
+        endpoint, self._resolve_endpoint = pulumi.deferred_output()
+        ready, self._resolve_ready = pulumi.deferred_output()
+        self.target = PushTarget(endpoint, invoker_email, ready)
+        self._resolved = False
+
+    def resolve(self, endpoint: pulumi.Output[str], depends_on: Sequence[pulumi.Resource]) -> None:
+        self._resolved = True
+        self._resolve_endpoint(endpoint)
+        self._resolve_ready(pulumi.Output.from_input(list(depends_on)))
+
+    def __enter__(self) -> DeferredPushTarget:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: object
+    ) -> None:
+        if self._resolved:
+            return
+        reason = error or RuntimeError("the push target was never resolved")
+
+        def fail(_: object) -> Any:
+            raise reason  # the program's own error, not a second one in its place
+
+        failed = pulumi.Output.from_input(None).apply(fail)
+        self._resolve_endpoint(failed)
+        self._resolve_ready(failed)
+        self._resolved = True
+        if error is None:
+            raise reason
 
 
 @dataclass(frozen=True)
