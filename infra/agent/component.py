@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.agent.plan import (
-    ROLE_DATASTORE_USER,
-    ROLE_PUBLISHER,
-    ROLE_RUN_INVOKER,
-    ROLE_SECRET_ACCESSOR,
-    ROLE_TOKEN_CREATOR,
-    AgentPlan,
+from infra.agent.grants import GrantTarget, declare_grants
+from infra.agent.plan import AgentPlan, Grant, Member
+from infra.agent.subscription import (
+    DeferredPushTarget,
+    PushSubscription,
+    PushSubscriptionArgs,
 )
-from infra.agent.subscription import PushSubscription, PushSubscriptionArgs, PushTarget
 from infra.agent.workload import BASE_IMAGES, WorkloadInputs, declare_workload
 from infra.artifacts.sources import REPOSITORY_ID
 from infra.build import AgentImage, AgentImageArgs
@@ -66,12 +65,16 @@ class Agent(pulumi.ComponentResource):
     invoker: gcp.serviceaccount.Account | None
     url: pulumi.Output[str]
     subscriptions: dict[str, PushSubscription]
+    grants: dict[Grant, pulumi.CustomResource]
+    """Every grant of the plan (``AgentPlan.grants``), each as its one IAM member, whichever
+    component holds it."""
 
     def __init__(
         self, name: str, args: AgentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("switchboard:agent:Agent", name, None, opts)
         plan = args.plan
+        self._plan_name = plan.name
         labels = {**args.labels, "agent": plan.name}
         child = pulumi.ResourceOptions(parent=self)
 
@@ -82,83 +85,87 @@ class Agent(pulumi.ComponentResource):
             display_name=f"Switchboard agent {plan.name} (runtime)",
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
-        agent_member = self.service_account.email.apply(lambda e: f"serviceAccount:{e}")
-
-        grants = self._grant_runtime_access(args, agent_member)
-        # Dead-letter routes first: the runtime publishes its permanent failures to them,
-        # so the first revision waits for the agent's grant on each (push comes later).
-        self.subscriptions = {
-            consumer.topic: PushSubscription(
-                consumer.subscription_id,
-                PushSubscriptionArgs(
-                    project=args.project,
-                    consumer=consumer,
-                    topic_id=args.topics[consumer.topic].id,
-                    pubsub_service_agent=args.pubsub_service_agent,
-                    agent_member=agent_member,
-                    labels=labels,
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for consumer in plan.consumers
+        members: dict[Member, pulumi.Input[str]] = {
+            "agent": self.service_account.email.apply(lambda e: f"serviceAccount:{e}"),
+            "pubsub-service-agent": args.pubsub_service_agent,
         }
-        grants += [route.agent_publisher for route in self.subscriptions.values()]
-        # A revision checks its secret access when it is created: wait for the grants to
-        # take effect, not only to exist (infra/iam/propagation.py).
-        propagated = GrantPropagation(
-            f"{plan.name}-runtime-grants-propagated",
-            GrantPropagationArgs(grants=grants),
-            opts=child,
-        )
+        self.invoker = invoker = self._declare_invoker(args)
+        if invoker is not None:
+            members["invoker"] = invoker.email.apply(lambda e: f"serviceAccount:{e}")
 
-        self.archive = build_archive(
-            args.functions_root, plan.name, args.build_dir, archive_kind(plan.platform)
+        self.grants = {}
+        runtime = self._hold(
+            declare_grants(plan.grants, self._runtime_targets(args), members, self)
         )
-        source = gcp.storage.BucketObject(
-            f"{plan.name}-source",
-            bucket=args.source_bucket.name,
-            name=self.archive.object_name,
-            source=pulumi.FileAsset(str(self.archive.path)),
-            content_type=self.archive.content_type,
-            opts=child,
-        )
-        self.image = self._declare_image(args, source) if plan.platform == "run" else None
-        workload = declare_workload(
-            WorkloadInputs(
-                project=args.project,
-                region=args.region,
-                plan=plan,
-                source_bucket=args.source_bucket.name,
-                source_object=source.name,
-                service_account_email=self.service_account.email,
-                builder_name=args.builder_name,
-                repository_id=args.repository_id,
-                secrets={name: args.secrets[name] for name in plan.secret_env.values()},
-                labels=labels,
-                deletion_protection=args.deletion_protection,
-                egress=args.egress,
-                image=self.image,
-            ),
-            parent=self,
-            # The runtime identity's grants, the build identity's grants, and the secret
-            # versions the revision reads: all must exist before the first revision starts.
-            depends_on=[
-                *grants,
-                propagated,
-                *args.builder_grants,
-                *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
-                *args.depends_on,
-            ],
-        )
-        self.workload = workload.resource
-        self.url = workload.uri
+        push = DeferredPushTarget(invoker.email) if invoker is not None else None
+        with push or nullcontext():
+            self.subscriptions = self._declare_routes(args, members, labels, push)
+            # Dead-letter routes first: the runtime publishes its permanent failures to them,
+            # so the first revision waits for the agent's grant on each (push comes later).
+            runtime_grants = [
+                *runtime.values(),
+                *(
+                    g
+                    for route in self.subscriptions.values()
+                    for g in route.dead_letter_grants_to("agent")
+                ),
+            ]
+            # A revision checks its secret access when it is created: wait for the grants to
+            # take effect, not only to exist (infra/iam/propagation.py).
+            propagated = GrantPropagation(
+                f"{plan.name}-runtime-grants-propagated",
+                GrantPropagationArgs(grants=runtime_grants),
+                opts=child,
+            )
 
-        # A public agent is public through its service's invoker_iam_disabled (see
-        # AgentPlan.invoker_iam_disabled), never through an allUsers grant.
+            self.archive = build_archive(
+                args.functions_root, plan.name, args.build_dir, archive_kind(plan.platform)
+            )
+            source = gcp.storage.BucketObject(
+                f"{plan.name}-source",
+                bucket=args.source_bucket.name,
+                name=self.archive.object_name,
+                source=pulumi.FileAsset(str(self.archive.path)),
+                content_type=self.archive.content_type,
+                opts=child,
+            )
+            self.image = self._declare_image(args, source) if plan.platform == "run" else None
+            workload = declare_workload(
+                WorkloadInputs(
+                    project=args.project,
+                    region=args.region,
+                    plan=plan,
+                    source_bucket=args.source_bucket.name,
+                    source_object=source.name,
+                    service_account_email=self.service_account.email,
+                    builder_name=args.builder_name,
+                    repository_id=args.repository_id,
+                    secrets={name: args.secrets[name] for name in plan.secret_env.values()},
+                    labels=labels,
+                    deletion_protection=args.deletion_protection,
+                    egress=args.egress,
+                    image=self.image,
+                ),
+                parent=self,
+                # The runtime identity's grants, the build identity's grants, and the secret
+                # versions the revision reads: all must exist before the first revision starts.
+                depends_on=[
+                    *runtime_grants,
+                    propagated,
+                    *args.builder_grants,
+                    *(r for name in plan.secret_env.values() for r in args.secrets[name].wait_for),
+                    *args.depends_on,
+                ],
+            )
+            self.workload = workload.resource
+            self.url = workload.uri
 
-        self.invoker = None
-        if plan.consumers:
-            self._declare_push(args, workload.service_name)
+            # A public agent is public through its service's invoker_iam_disabled (see
+            # AgentPlan.invoker_iam_disabled), never through an allUsers grant.
+
+            if invoker is not None and push is not None:
+                self._declare_push(args, invoker, members, workload.service_name, push)
+        self._check_book(plan)
 
         self.register_outputs(
             {
@@ -168,6 +175,125 @@ class Agent(pulumi.ComponentResource):
                 "subscriptions": {t: s.subscription.name for t, s in self.subscriptions.items()},
             }
         )
+
+    def _runtime_targets(self, args: AgentArgs) -> list[GrantTarget]:
+        """The resources the runtime identity's own grants are on: the bus's topics, the
+        secrets, and the project (Firestore IAM has no finer resource)."""
+        project = args.project
+        return [
+            *(
+                GrantTarget("topic", topic_name, topic.name, project=project)
+                for topic_name, topic in args.topics.items()
+            ),
+            *(
+                GrantTarget("secret", secret_name, secret.secret_id, project=project)
+                for secret_name, secret in args.secrets.items()
+            ),
+            GrantTarget("project", "firestore", project),
+        ]
+
+    def _declare_routes(
+        self,
+        args: AgentArgs,
+        members: Mapping[Member, pulumi.Input[str]],
+        labels: dict[str, str],
+        push: DeferredPushTarget | None,
+    ) -> dict[str, PushSubscription]:
+        """Per consumed topic, its :class:`PushSubscription` (with the dead-letter route
+        the runtime publishes to): declared before the workload, which waits for the
+        agent's grant on each dead-letter topic; ``push`` is resolved after it."""
+        plan = args.plan
+        routes: dict[str, PushSubscription] = {}
+        for consumer in plan.consumers:
+            if push is None:
+                raise ValueError(f"agent {plan.name} consumes {consumer.topic} but has no invoker")
+            route = PushSubscription(
+                consumer.subscription_id,
+                PushSubscriptionArgs(
+                    project=args.project,
+                    consumer=consumer,
+                    topic_id=args.topics[consumer.topic].id,
+                    grants=plan.grants,
+                    members=members,
+                    target=push.target,
+                    labels=labels,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self._hold(route.grants)
+            routes[consumer.topic] = route
+        return routes
+
+    def _declare_push(
+        self,
+        args: AgentArgs,
+        invoker: gcp.serviceaccount.Account,
+        members: Mapping[Member, pulumi.Input[str]],
+        service_name: pulumi.Input[str],
+        push: DeferredPushTarget,
+    ) -> None:
+        """The invoker's grants, on the agent's service (it invokes it) and on the invoker
+        account (Pub/Sub's service agent mints its tokens, never project-wide); then the
+        push target the subscriptions wait for."""
+        plan = args.plan
+        assert plan.invoker_account_id is not None
+        targets = [
+            GrantTarget(
+                "service", plan.name, service_name, project=args.project, location=args.region
+            ),
+            GrantTarget("service-account", plan.invoker_account_id, invoker.name),
+        ]
+        push_grants = self._hold(declare_grants(plan.grants, targets, members, self))
+        # The first push needs both grants in effect, and a dead letter needs the service
+        # agent's publish grant on the dead-letter topic: a push refused with 403 is
+        # retried, then dead-lettered, so the subscriptions wait for them to propagate.
+        propagated = GrantPropagation(
+            f"{plan.name}-push-grants-propagated",
+            GrantPropagationArgs(
+                grants=[
+                    *push_grants.values(),
+                    *(
+                        g
+                        for route in self.subscriptions.values()
+                        for g in route.dead_letter_grants_to("pubsub-service-agent")
+                    ),
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        push.resolve(self.url, [*push_grants.values(), propagated])
+
+    def _declare_invoker(self, args: AgentArgs) -> gcp.serviceaccount.Account | None:
+        """The identity Pub/Sub pushes as (an agent that consumes nothing has none)."""
+        plan = args.plan
+        if plan.invoker_account_id is None:
+            return None
+        return gcp.serviceaccount.Account(
+            f"{plan.name}-invoker",
+            project=args.project,
+            account_id=plan.invoker_account_id,
+            display_name=f"Switchboard agent {plan.name} (Pub/Sub push identity)",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _hold(
+        self, declared: dict[Grant, pulumi.CustomResource]
+    ) -> dict[Grant, pulumi.CustomResource]:
+        """Enter ``declared`` in :attr:`grants`: each planned grant is declared once."""
+        twice = declared.keys() & self.grants.keys()
+        if twice:
+            raise ValueError(f"agent {self._plan_name}: grants declared twice: {sorted(twice)}")
+        self.grants |= declared
+        return declared
+
+    def _check_book(self, plan: AgentPlan) -> None:
+        """Every grant of the plan was declared by the component holding its resource."""
+        unheld = [grant for grant in plan.grants if grant not in self.grants]
+        if unheld:
+            raise ValueError(
+                f"agent {plan.name}: no resource of the program holds these planned grants: "
+                + "; ".join(f"{g.role} on {g.kind} {g.resource!r} to {g.member}" for g in unheld)
+            )
 
     def _declare_image(self, args: AgentArgs, source: gcp.storage.BucketObject) -> AgentImage:
         """A Cloud Run agent's image, built from the uploaded archive (functions build
@@ -191,101 +317,3 @@ class Agent(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-
-    def _grant_runtime_access(
-        self, args: AgentArgs, member: pulumi.Output[str]
-    ) -> list[pulumi.CustomResource]:
-        plan = args.plan
-        child = pulumi.ResourceOptions(parent=self)
-        grants: list[pulumi.CustomResource] = []
-        for grant in plan.grants:
-            if grant.member != "agent" or (
-                grant.kind == "topic" and grant.resource not in args.topics
-            ):
-                continue  # dead-letter topic grants are made by the PushSubscription
-            if grant.kind == "topic":
-                grants.append(
-                    gcp.pubsub.TopicIAMMember(
-                        f"{plan.name}-publishes-{grant.resource}",
-                        project=args.project,
-                        topic=args.topics[grant.resource].name,
-                        role=ROLE_PUBLISHER,
-                        member=member,
-                        opts=child,
-                    )
-                )
-            elif grant.kind == "secret":
-                grants.append(
-                    gcp.secretmanager.SecretIamMember(
-                        f"{plan.name}-reads-{grant.resource}",
-                        project=args.project,
-                        secret_id=args.secrets[grant.resource].secret_id,
-                        role=ROLE_SECRET_ACCESSOR,
-                        member=member,
-                        opts=child,
-                    )
-                )
-            elif grant.kind == "project" and grant.role == ROLE_DATASTORE_USER:
-                # Firestore IAM has no resource finer than the project: datastore.user
-                # is granted project-wide, to this agent's own service account only.
-                grants.append(
-                    gcp.projects.IAMMember(
-                        f"{plan.name}-firestore-user",
-                        project=args.project,
-                        role=ROLE_DATASTORE_USER,
-                        member=member,
-                        opts=child,
-                    )
-                )
-            else:  # pragma: no cover - plan and component must move together
-                raise AssertionError(f"unhandled grant for agent {plan.name}: {grant}")
-        return grants
-
-    def _declare_push(self, args: AgentArgs, service_name: pulumi.Input[str]) -> None:
-        plan = args.plan
-        assert plan.invoker_account_id is not None
-        self.invoker = gcp.serviceaccount.Account(
-            f"{plan.name}-invoker",
-            project=args.project,
-            account_id=plan.invoker_account_id,
-            display_name=f"Switchboard agent {plan.name} (Pub/Sub push identity)",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        invoker_member = self.invoker.email.apply(lambda e: f"serviceAccount:{e}")
-        run_invoker = gcp.cloudrunv2.ServiceIamMember(
-            f"{plan.name}-push-invoker",
-            project=args.project,
-            location=args.region,
-            name=service_name,
-            role=ROLE_RUN_INVOKER,
-            member=invoker_member,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # Pub/Sub's service agent mints OIDC tokens for this invoker only, never project-wide.
-        token_creator = gcp.serviceaccount.IAMMember(
-            f"{plan.name}-invoker-token-creator",
-            service_account_id=self.invoker.name,
-            role=ROLE_TOKEN_CREATOR,
-            member=args.pubsub_service_agent,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # The first push needs both grants in effect, and a dead letter needs the service
-        # agent's publish grant on the dead-letter topic: a push refused with 403 is
-        # retried, then dead-lettered, so the subscription waits for them to propagate.
-        push_grants = [
-            run_invoker,
-            token_creator,
-            *(route.pubsub_publisher for route in self.subscriptions.values()),
-        ]
-        propagated = GrantPropagation(
-            f"{plan.name}-push-grants-propagated",
-            GrantPropagationArgs(grants=push_grants),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        target = PushTarget(
-            endpoint=self.url,
-            invoker_email=self.invoker.email,
-            depends_on=(run_invoker, token_creator, propagated),
-        )
-        for route in self.subscriptions.values():
-            route.attach(target)

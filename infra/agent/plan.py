@@ -3,7 +3,9 @@
 Pure functions of the catalogue and the stack settings (no Pulumi), so they can be
 tested and reviewed directly; :class:`infra.agent.component.Agent` turns a plan into
 resources one-to-one. Every IAM grant an agent causes is listed in ``AgentPlan.grants``,
-which is how "exactly these grants, no more" is checked.
+dead-letter grants included: it is the one book the components read (each declares the
+grants on the resources it holds, :mod:`infra.agent.grants`), and how "exactly these
+grants, no more" is checked.
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
 
 @dataclass(frozen=True, order=True)
 class Grant:
-    """``member`` gets ``role`` on one resource (``kind``/``resource``)."""
+    """``member`` gets ``role`` on one resource (``kind``/``resource``), as the IAM member
+    resource ``name`` (its name in the stack: a new name would replace the grant)."""
 
     kind: ResourceKind
     resource: str
     role: str
     member: Member
+    name: str
     why: str = ""
 
     def key(self) -> tuple[str, str, str, str]:
@@ -185,11 +189,25 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
 def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) -> list[Grant]:
     manifest = catalogue.agent(name)
     grants = [
-        Grant("topic", topic, ROLE_PUBLISHER, "agent", "declared in publishes")
+        Grant(
+            "topic",
+            topic,
+            ROLE_PUBLISHER,
+            "agent",
+            f"{name}-publishes-{topic}",
+            "declared in publishes",
+        )
         for topic in manifest.publishes
     ]
     grants += [
-        Grant("secret", secret, ROLE_SECRET_ACCESSOR, "agent", "declared in secrets")
+        Grant(
+            "secret",
+            secret,
+            ROLE_SECRET_ACCESSOR,
+            "agent",
+            f"{name}-reads-{secret}",
+            "declared in secrets",
+        )
         for secret in manifest.secrets
     ]
     if manifest.firestore:
@@ -199,28 +217,39 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
                 "firestore",
                 ROLE_DATASTORE_USER,
                 "agent",
+                f"{name}-firestore-user",
                 "idempotency and state; Firestore IAM has no resource finer than the project",
             )
         )
     if consumers:
         invoker = naming.invoker_account_id(name)
         grants += [
-            Grant("service", name, ROLE_RUN_INVOKER, "invoker", "Pub/Sub push (OIDC) identity"),
+            Grant(
+                "service",
+                name,
+                ROLE_RUN_INVOKER,
+                "invoker",
+                f"{name}-push-invoker",
+                "Pub/Sub push (OIDC) identity",
+            ),
             Grant(
                 "service-account",
                 invoker,
                 ROLE_TOKEN_CREATOR,
                 "pubsub-service-agent",
+                f"{name}-invoker-token-creator",
                 "Pub/Sub mints the push OIDC token for this invoker only",
             ),
         ]
     for consumer in consumers:
+        dead_letter_topic = consumer.dead_letter_topic_id
         grants += [
             Grant(
                 "topic",
-                consumer.dead_letter_topic_id,
+                dead_letter_topic,
                 ROLE_PUBLISHER,
                 "pubsub-service-agent",
+                f"{dead_letter_topic}-pubsub-publisher",
                 "Pub/Sub forwards undeliverable messages",
             ),
             Grant(
@@ -228,13 +257,15 @@ def _grants(catalogue: Catalogue, name: str, consumers: tuple[Consumer, ...]) ->
                 consumer.subscription_id,
                 ROLE_SUBSCRIBER,
                 "pubsub-service-agent",
+                f"{consumer.subscription_id}-pubsub-subscriber",
                 "Pub/Sub acks forwarded messages (and counts delivery attempts)",
             ),
             Grant(
                 "topic",
-                consumer.dead_letter_topic_id,
+                dead_letter_topic,
                 ROLE_PUBLISHER,
                 "agent",
+                f"{dead_letter_topic}-agent-publisher",
                 "the runtime records permanent failures in its dead-letter topic",
             ),
         ]

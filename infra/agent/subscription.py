@@ -1,15 +1,18 @@
 """One agent's consumption of one topic: a filtered push subscription, its dead-letter
-topic, the dead-letter topic's pull subscription, and the Pub/Sub service agent's grants
-that make dead-lettering work."""
+topic, the dead-letter topic's pull subscription, and the grants the plan makes on them
+(the Pub/Sub service agent's, which make dead-lettering work, and the agent's own)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.agent.plan import ROLE_PUBLISHER, ROLE_SUBSCRIBER
+from infra.agent.grants import GrantTarget, declare_grants
+from infra.agent.plan import Grant, Member
 from infra.catalogue import Consumer
 
 DEAD_LETTER_RETENTION = "604800s"
@@ -17,33 +20,78 @@ DEAD_LETTER_RETENTION = "604800s"
 
 
 @dataclass(frozen=True)
+class PushTarget:
+    """Where and as whom Pub/Sub pushes. The endpoint and the invoker's grants exist only
+    once the agent's workload does, which itself waits for the agent's grant on the
+    dead-letter topic: the agent passes them as outputs it resolves then
+    (:class:`DeferredPushTarget`)."""
+
+    endpoint: pulumi.Input[str]
+    invoker_email: pulumi.Input[str]
+    depends_on: pulumi.Input[Sequence[pulumi.Resource]] = ()
+    """The invoker's grants (run.invoker, token creation) and their propagation: the
+    first push needs them."""
+
+
+class DeferredPushTarget:
+    """A :class:`PushTarget` given now, whose endpoint and grants are resolved later
+    (:meth:`resolve`, once the workload exists). A context manager: the program waits for
+    every output to resolve, so leaving the block on an error fails the target's outputs
+    (the error surfaces instead of a hang), and leaving it without resolving is an error.
+    """
+
+    def __init__(self, invoker_email: pulumi.Input[str]) -> None:
+        endpoint, self._resolve_endpoint = pulumi.deferred_output()
+        ready, self._resolve_ready = pulumi.deferred_output()
+        self.target = PushTarget(endpoint, invoker_email, ready)
+        self._resolved = False
+
+    def resolve(self, endpoint: pulumi.Output[str], depends_on: Sequence[pulumi.Resource]) -> None:
+        self._resolved = True
+        self._resolve_endpoint(endpoint)
+        self._resolve_ready(pulumi.Output.from_input(list(depends_on)))
+
+    def __enter__(self) -> DeferredPushTarget:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _tb: object
+    ) -> None:
+        if self._resolved:
+            return
+        reason = error or RuntimeError("the push target was never resolved")
+
+        def fail(_: object) -> Any:
+            raise reason  # the program's own error, not a second one in its place
+
+        failed = pulumi.Output.from_input(None).apply(fail)
+        self._resolve_endpoint(failed)
+        self._resolve_ready(failed)
+        self._resolved = True
+        if error is None:
+            raise reason
+
+
+@dataclass(frozen=True)
 class PushSubscriptionArgs:
     project: str
     consumer: Consumer
     topic_id: pulumi.Input[str]
-    pubsub_service_agent: pulumi.Input[str]
-    agent_member: pulumi.Input[str]
+    grants: Sequence[Grant]
+    """The agent's plan's grants (``AgentPlan.grants``): this component declares those on
+    its dead-letter topic and its subscription."""
+    members: Mapping[Member, pulumi.Input[str]]
+    """Each member's IAM identity (``serviceAccount:...``)."""
+    target: PushTarget
     labels: dict[str, str]
 
 
-@dataclass(frozen=True)
-class PushTarget:
-    """Where and as whom Pub/Sub pushes: known only once the agent's workload exists."""
-
-    endpoint: pulumi.Input[str]
-    invoker_email: pulumi.Input[str]
-    depends_on: tuple[pulumi.Resource, ...] = ()
-    """The invoker's grants (run.invoker, token creation): the first push needs them."""
-
-
 class PushSubscription(pulumi.ComponentResource):
-    """Declared in two steps, so the agent's workload can wait for what it uses:
-
-    1. the constructor declares the dead-letter topic, its pull subscription and the
-       grants on it (the agent's runtime identity publishes its own permanent failures
-       there, so its first revision waits for that grant);
-    2. :meth:`attach` declares the push subscription once the workload's URL and the
-       invoker's grants exist.
+    """Complete at construction: the dead-letter topic, its pull subscription and the
+    grants on it (the agent's runtime identity publishes its own permanent failures there,
+    so the agent's first revision waits for that grant), then the push subscription, which
+    waits for the service agent's grant on the dead-letter topic and for the
+    :class:`PushTarget`'s grants.
 
     The subscription's filter is immutable in GCP: changing it replaces the subscription
     (declared with ``replace_on_changes`` so reviews see it), and because the name is
@@ -52,13 +100,17 @@ class PushSubscription(pulumi.ComponentResource):
     subscription: gcp.pubsub.Subscription
     dead_letter_topic: gcp.pubsub.Topic
     dead_letter_subscription: gcp.pubsub.Subscription
+    dead_letter_grants: dict[Grant, pulumi.CustomResource]
+    """The plan's grants on the dead-letter topic, each as its IAM member."""
+    subscription_grants: dict[Grant, pulumi.CustomResource]
+    """The plan's grants on the push subscription, each as its IAM member."""
 
     def __init__(
         self, name: str, args: PushSubscriptionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("switchboard:agent:PushSubscription", name, None, opts)
         consumer = args.consumer
-        child = pulumi.ResourceOptions(parent=self)
+        spec = consumer.spec
 
         self.dead_letter_topic = gcp.pubsub.Topic(
             consumer.dead_letter_topic_id,
@@ -80,30 +132,23 @@ class PushSubscription(pulumi.ComponentResource):
             labels={**args.labels, "role": "dead-letter"},
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
-        self.pubsub_publisher = gcp.pubsub.TopicIAMMember(
-            f"{consumer.dead_letter_topic_id}-pubsub-publisher",
-            project=args.project,
-            topic=self.dead_letter_topic.name,
-            role=ROLE_PUBLISHER,
-            member=args.pubsub_service_agent,
-            opts=child,
+        self.dead_letter_grants = declare_grants(
+            args.grants,
+            [
+                GrantTarget(
+                    "topic",
+                    consumer.dead_letter_topic_id,
+                    self.dead_letter_topic.name,
+                    project=args.project,
+                )
+            ],
+            args.members,
+            parent=self,
         )
-        """The Pub/Sub service agent's grant to forward dead letters to the topic."""
-        self.agent_publisher = gcp.pubsub.TopicIAMMember(
-            f"{consumer.dead_letter_topic_id}-agent-publisher",
-            project=args.project,
-            topic=self.dead_letter_topic.name,
-            role=ROLE_PUBLISHER,
-            member=args.agent_member,
-            opts=child,
-        )
-        self._args = args
-
-    def attach(self, target: PushTarget) -> gcp.pubsub.Subscription:
-        """Declare the push subscription itself (once), then finish the component."""
-        args, consumer = self._args, self._args.consumer
-        spec = consumer.spec
-        child = pulumi.ResourceOptions(parent=self)
+        # Pub/Sub forwards a dead letter with the service agent's grant: the subscription
+        # waits for it, as for the push target's grants.
+        forwarding = self.dead_letter_grants_to("pubsub-service-agent")
+        target = args.target
         self.subscription = gcp.pubsub.Subscription(
             consumer.subscription_id,
             project=args.project,
@@ -132,16 +177,23 @@ class PushSubscription(pulumi.ComponentResource):
                 parent=self,
                 delete_before_replace=True,
                 replace_on_changes=["filter"],
-                depends_on=[self.pubsub_publisher, *target.depends_on],
+                depends_on=pulumi.Output.from_input(target.depends_on).apply(
+                    lambda ready: [*forwarding, *ready]
+                ),
             ),
         )
-        gcp.pubsub.SubscriptionIAMMember(
-            f"{consumer.subscription_id}-pubsub-subscriber",
-            project=args.project,
-            subscription=self.subscription.name,
-            role=ROLE_SUBSCRIBER,
-            member=args.pubsub_service_agent,
-            opts=child,
+        self.subscription_grants = declare_grants(
+            args.grants,
+            [
+                GrantTarget(
+                    "subscription",
+                    consumer.subscription_id,
+                    self.subscription.name,
+                    project=args.project,
+                )
+            ],
+            args.members,
+            parent=self,
         )
         self.register_outputs(
             {
@@ -150,4 +202,12 @@ class PushSubscription(pulumi.ComponentResource):
                 "dead_letter_subscription": self.dead_letter_subscription.name,
             }
         )
-        return self.subscription
+
+    @property
+    def grants(self) -> dict[Grant, pulumi.CustomResource]:
+        """Every grant of the plan this component declared."""
+        return {**self.dead_letter_grants, **self.subscription_grants}
+
+    def dead_letter_grants_to(self, member: Member) -> list[pulumi.CustomResource]:
+        """The IAM members on the dead-letter topic for ``member``, in the plan's order."""
+        return [g for grant, g in self.dead_letter_grants.items() if grant.member == member]

@@ -17,12 +17,20 @@ from tests.infra.test_settings import settings_for
 def test_scheduler_grants_are_exactly_these() -> None:
     plan = plan_agent(load_catalogue(), settings_for("dev"), "scheduler")
     assert set(plan.grants) == {
-        Grant("topic", "bookings", "roles/pubsub.publisher", "agent", "declared in publishes"),
+        Grant(
+            "topic",
+            "bookings",
+            "roles/pubsub.publisher",
+            "agent",
+            "scheduler-publishes-bookings",
+            "declared in publishes",
+        ),
         Grant(
             "secret",
             "google-calendar-credentials",
             "roles/secretmanager.secretAccessor",
             "agent",
+            "scheduler-reads-google-calendar-credentials",
             "declared in secrets",
         ),
         Grant(
@@ -30,16 +38,23 @@ def test_scheduler_grants_are_exactly_these() -> None:
             "firestore",
             "roles/datastore.user",
             "agent",
+            "scheduler-firestore-user",
             "idempotency and state; Firestore IAM has no resource finer than the project",
         ),
         Grant(
-            "service", "scheduler", "roles/run.invoker", "invoker", "Pub/Sub push (OIDC) identity"
+            "service",
+            "scheduler",
+            "roles/run.invoker",
+            "invoker",
+            "scheduler-push-invoker",
+            "Pub/Sub push (OIDC) identity",
         ),
         Grant(
             "service-account",
             "sb-scheduler-push",
             "roles/iam.serviceAccountTokenCreator",
             "pubsub-service-agent",
+            "scheduler-invoker-token-creator",
             "Pub/Sub mints the push OIDC token for this invoker only",
         ),
         Grant(
@@ -47,6 +62,7 @@ def test_scheduler_grants_are_exactly_these() -> None:
             "scheduler-on-bookings-dead-letter",
             "roles/pubsub.publisher",
             "pubsub-service-agent",
+            "scheduler-on-bookings-dead-letter-pubsub-publisher",
             "Pub/Sub forwards undeliverable messages",
         ),
         Grant(
@@ -54,6 +70,7 @@ def test_scheduler_grants_are_exactly_these() -> None:
             "scheduler-on-bookings",
             "roles/pubsub.subscriber",
             "pubsub-service-agent",
+            "scheduler-on-bookings-pubsub-subscriber",
             "Pub/Sub acks forwarded messages (and counts delivery attempts)",
         ),
         Grant(
@@ -61,6 +78,7 @@ def test_scheduler_grants_are_exactly_these() -> None:
             "scheduler-on-bookings-dead-letter",
             "roles/pubsub.publisher",
             "agent",
+            "scheduler-on-bookings-dead-letter-agent-publisher",
             "the runtime records permanent failures in its dead-letter topic",
         ),
     }
@@ -84,7 +102,14 @@ def test_removing_a_published_topic_removes_exactly_that_grant(
     edit_yaml("billing/agent.yaml", lambda doc: doc["publishes"].remove("notifications"))
     after = set(plan_agent(load_catalogue(functions_copy), settings, "billing").grants)
     assert before - after == {
-        Grant("topic", "notifications", "roles/pubsub.publisher", "agent", "declared in publishes")
+        Grant(
+            "topic",
+            "notifications",
+            "roles/pubsub.publisher",
+            "agent",
+            "billing-publishes-notifications",
+            "declared in publishes",
+        )
     }
     assert after - before == set()
 
