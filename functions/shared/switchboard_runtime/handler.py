@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
 Response = tuple[str, int, dict[str, str]]
 Route = Callable[["Context[Any]"], "str | None"]
+R = TypeVar("R", bound=Route)
 Model = TypeVar("Model", bound="BaseModel")
 MAX_ATTRIBUTE_BYTES = 1000
 MAX_LOGGED_ID_CHARS = 200  # the sender's ids are bounded only after they are logged
@@ -181,14 +182,14 @@ class Agent:
         caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
         self.warmup = warmup.start(preload, after_import=caller)
 
-    def on(self, *event_types: str, effects: str = "external") -> Callable[[Route], Route]:
+    def on(self, *event_types: str, effects: str = "external") -> Callable[[R], R]:
         """Route ``event_types`` to the decorated handler, whose context parameter declares
         the event model (``ctx: Context[Model]``; RouteError without). ``effects="firestore"``:
         its only side effects are its staged ``ctx.writes`` (committed with the claim)."""
         if effects not in EFFECTS:
             raise ValueError(f"effects must be one of {EFFECTS}, not {effects!r}")
 
-        def register(route: Route) -> Route:
+        def register(route: R) -> R:
             import sys
 
             declaration = declared(route, Context)
