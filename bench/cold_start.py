@@ -210,10 +210,14 @@ def overhead(messages: int) -> None:
     import flask
 
     sys.path.insert(0, str(FUNCTIONS / "shared"))
-    from switchboard_runtime import Agent
+    from switchboard_runtime import Agent, Context
+    from switchboard_runtime.events import BookingCancelled
+
+    def processed(ctx: Context[BookingCancelled]) -> str:
+        return "processed"
 
     agent = Agent("bench")
-    agent.on("booking.cancelled")(lambda ctx: "processed")
+    agent.on("booking.cancelled")(processed)
     app = flask.Flask("bench")
     app.add_url_rule("/", "agent", lambda: agent.handle(flask.request), methods=["POST"])
     app.add_url_rule("/hello", "hello", lambda: ("", 204), methods=["POST"])

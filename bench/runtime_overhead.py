@@ -73,20 +73,24 @@ def build_app() -> Any:
 
     sys.path.insert(0, str(REPO_ROOT / "functions" / "shared"))
     from switchboard_runtime import Agent, Context
+    from switchboard_runtime.events import BookingCancelled
 
     db = firestore.Client(project=PROJECT)
     agent = Agent("bench")
 
+    def processed(ctx: Context[BookingCancelled]) -> str:
+        return "processed"
+
     noop = Agent("bench-noop")
-    noop.on("booking.cancelled", effects="firestore")(lambda ctx: "processed")
+    noop.on("booking.cancelled", effects="firestore")(processed)
     external = Agent("bench-external")
-    external.on("booking.cancelled")(lambda ctx: "processed")
+    external.on("booking.cancelled")(processed)
 
     @agent.on("booking.cancelled", effects="firestore")
-    def cancelled(ctx: Context) -> str:
+    def cancelled(ctx: Context[BookingCancelled]) -> str:
         ctx.writes.set(
             ctx.firestore().collection("bench_runtime").document(ctx.event.event_id),
-            {"booking_id": ctx.data.booking_id},  # type: ignore[attr-defined]
+            {"booking_id": ctx.data.booking_id},
         )
         return "processed"
 

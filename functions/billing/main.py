@@ -22,18 +22,21 @@ Firestore collection ``payments/{payment_id}`` (written here): ``booking_id``,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import billing_stripe
 import functions_framework
 from switchboard_runtime import Agent, Context
 
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import BookingConfirmed, PaymentReceived
+
 agent = Agent("billing", secrets=("STRIPE_API_KEY",), preload=(billing_stripe.client,))
 
 
 @agent.on("booking.confirmed")
-def confirmed(ctx: Context) -> str:
-    booking: Any = ctx.data
+def confirmed(ctx: Context[BookingConfirmed]) -> str:
+    booking = ctx.data
     when = booking.starts_at.strftime("%d %b %Y %H:%M")
     link = ctx.retry(
         lambda: billing_stripe.create_payment_link(
@@ -64,11 +67,11 @@ def confirmed(ctx: Context) -> str:
 
 
 @agent.on("payment.received")
-def received(ctx: Context) -> str:
+def received(ctx: Context[PaymentReceived]) -> str:
     from google.api_core.exceptions import AlreadyExists
     from switchboard_runtime.publisher import derive_event_id
 
-    payment: Any = ctx.data
+    payment = ctx.data
     reference = ctx.firestore().collection("payments").document(payment.payment_id)
     record = {
         "booking_id": payment.booking_id,
@@ -128,7 +131,7 @@ def received(ctx: Context) -> str:
     return "recorded"
 
 
-def _booking_phone(ctx: Context, booking_id: str | None) -> str | None:
+def _booking_phone(ctx: Context[PaymentReceived], booking_id: str | None) -> str | None:
     if not booking_id:
         return None
     snapshot = ctx.retry(lambda: ctx.firestore().collection("bookings").document(booking_id).get())

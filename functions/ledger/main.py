@@ -18,11 +18,14 @@ leaves nothing written.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 import ledger_projection
 from switchboard_runtime import Agent, Context
+
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import Schema
 
 DOMAIN_TYPES = (
     "booking.requested",
@@ -40,7 +43,7 @@ agent = Agent("ledger")
 
 
 @agent.on(*DOMAIN_TYPES, effects="firestore")
-def record(ctx: Context) -> str:
+def record(ctx: Context[Schema]) -> str:  # every domain type's model is a Schema
     event = ctx.event
     data = ctx.data.model_dump(mode="json")
     booking_id = data.get("booking_id")

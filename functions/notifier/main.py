@@ -33,12 +33,15 @@ Twilio's listing delay to keep that window small.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 import notifier_limits as limits
 import notifier_twilio as twilio
 from switchboard_runtime import Agent, Context
+
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import NotificationRequested
 
 COLLECTION = "notifications"
 LOOKBACK = dt.timedelta(minutes=5)
@@ -48,8 +51,8 @@ agent = Agent("notifier", secrets=("TWILIO_AUTH_TOKEN",), preload=(twilio.client
 
 
 @agent.on("notification.requested")
-def requested(ctx: Context) -> str:
-    note: Any = ctx.data
+def requested(ctx: Context[NotificationRequested]) -> str:
+    note = ctx.data
     reference = ctx.derive_id("sms-reference").replace("-", "")[:8].upper()
     record = ctx.firestore().collection(COLLECTION).document(ctx.event.event_id)
     snapshot = ctx.retry(record.get)
@@ -105,7 +108,7 @@ def _sender(to: str, body: str, reference: str, since: dt.datetime) -> Any:
     return attempt
 
 
-def _suppressed(note: Any, reason: str) -> dict[str, Any]:
+def _suppressed(note: NotificationRequested, reason: str) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
     return {
         "state": "suppressed",

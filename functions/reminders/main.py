@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 from switchboard_runtime import Agent, Context
 from switchboard_runtime.writes import MAX_WRITES
+
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import Tick
 
 COLLECTION = "reminders"
 BOOKINGS = "bookings"
@@ -47,7 +50,7 @@ def window() -> dt.timedelta:
 
 
 @agent.on("tick")
-def tick(ctx: Context) -> str:
+def tick(ctx: Context[Tick]) -> str:
     from google.cloud.firestore_v1.base_query import FieldFilter
 
     now = dt.datetime.now(dt.UTC)
@@ -71,7 +74,7 @@ def tick(ctx: Context) -> str:
     return f"reminded:{sent}"
 
 
-def _remind(ctx: Context, booking_id: str, booking: dict[str, Any]) -> bool:
+def _remind(ctx: Context[Tick], booking_id: str, booking: dict[str, Any]) -> bool:
     from google.api_core.exceptions import AlreadyExists
     from switchboard_runtime.idempotency import lease_seconds
     from switchboard_runtime.publisher import derive_event_id

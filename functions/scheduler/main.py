@@ -13,18 +13,21 @@ Calendar offers no conditional insert.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 import scheduler_calendar as calendar
 from switchboard_runtime import Agent, Context
 
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import BookingCancelled, BookingRequested
+
 agent = Agent("scheduler", secrets=("GOOGLE_CALENDAR_CREDENTIALS",), preload=(calendar.preload,))
 
 
 @agent.on("booking.requested")
-def requested(ctx: Context) -> str:
-    booking: Any = ctx.data
+def requested(ctx: Context[BookingRequested]) -> str:
+    booking = ctx.data
     event_id = calendar.calendar_event_id(booking.booking_id)
     starts, ends = booking.starts_at.isoformat(), booking.ends_at.isoformat()
     existing = ctx.retry(lambda: calendar.get_event(event_id))
@@ -46,7 +49,7 @@ def requested(ctx: Context) -> str:
     return "confirmed"
 
 
-def _reject(ctx: Context, booking: Any, reason: str) -> str:
+def _reject(ctx: Context[BookingRequested], booking: BookingRequested, reason: str) -> str:
     rejected = {
         "booking_id": booking.booking_id,
         "reason": reason,
@@ -58,8 +61,8 @@ def _reject(ctx: Context, booking: Any, reason: str) -> str:
 
 
 @agent.on("booking.cancelled")
-def cancelled(ctx: Context) -> str:
-    event_id = calendar.calendar_event_id(ctx.data.booking_id)  # type: ignore[attr-defined]
+def cancelled(ctx: Context[BookingCancelled]) -> str:
+    event_id = calendar.calendar_event_id(ctx.data.booking_id)
     removed = ctx.retry(lambda: calendar.cancel_event(event_id))
     return "cancelled" if removed else "already_gone"
 

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.timeout(240)]
 RELAY = """
 
 @agent.on("sms.received")
-def sms_received(ctx: Context) -> str:
+def sms_received(ctx: Context[SmsReceived]) -> str:
     ctx.publish(
         "notifications",
         "notification.requested",

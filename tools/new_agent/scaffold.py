@@ -19,6 +19,7 @@ from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from infra.catalogue.loader import CATALOGUE_FILE, MANIFEST_FILE
 from tools.new_agent import templates
 from tools.new_agent.examples import example
+from tools.schemas.registry import events_module
 
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -97,6 +98,19 @@ def check(request: Request, root: Path) -> list[str]:
     return event_types
 
 
+def read_models(root: Path, event_types: list[str]) -> dict[str, str]:
+    """Each type's model name: what the runtime under ``root`` reads its data as (the
+    newest version's model), which the handler declares as ``Context[Model]``."""
+    registry = events_module(root).EVENT_TYPES
+    missing = [t for t in event_types if t not in registry]
+    if missing:
+        raise ScaffoldError(
+            f"{', '.join(missing)}: not in the runtime's registry "
+            f"({root.name}/shared/switchboard_runtime/events.py)"
+        )
+    return {t: registry[t].versions[-1].model.__name__ for t in event_types}
+
+
 def agent_test_path(tests_dir: Path, name: str) -> Path:
     """Where an agent's tests live (what the scaffold writes, what ``make test-agent`` runs)."""
     return tests_dir / f"test_{name.replace('-', '_')}.py"
@@ -111,7 +125,9 @@ def scaffold(request: Request, root: Path, tests_dir: Path) -> list[Path]:
     folder = root / request.name
     files = {
         folder / MANIFEST_FILE: templates.manifest(request.topic, event_types, request.platform),
-        folder / "main.py": templates.main_module(request.name, request.topic, event_types),
+        folder / "main.py": templates.main_module(
+            request.name, request.topic, read_models(root, event_types)
+        ),
         folder / "requirements.txt": templates.requirements(request.name),
         test_path: templates.test_module(
             request.name, request.topic, {t: example(t) for t in event_types}

@@ -30,16 +30,19 @@ MAIN_HEAD = '''\
 
 Scaffolded by ``make agent``: replace the handler bodies. The runtime's API (``ctx.data``,
 ``ctx.event``, ``ctx.publish``, ``ctx.retry``, ``ctx.firestore``, errors) is described in
-functions/README.md; each event's fields are its model in
-functions/shared/switchboard_runtime/events.py.
+functions/README.md; each handler declares its event's model (``Context[Model]``), whose
+fields are in functions/shared/switchboard_runtime/events.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 from switchboard_runtime import Agent, Context
+
+if TYPE_CHECKING:  # the models load on first use, not at import (switchboard_runtime.routes)
+    from switchboard_runtime.events import {models}
 
 agent = Agent("{name}")
 '''
@@ -47,8 +50,8 @@ agent = Agent("{name}")
 MAIN_ROUTE = '''
 
 @agent.on("{event_type}")
-def {function}(ctx: Context) -> str:
-    """``ctx.data`` is the validated ``{event_type}`` data."""
+def {function}(ctx: Context[{model}]) -> str:
+    """``ctx.data`` is the validated ``{event_type}`` data, a ``{model}``."""
     ctx.log.info("{name}: {event_type} %s", ctx.event.event_id)
     return "processed"
 '''
@@ -121,11 +124,19 @@ def manifest(topic: str, event_types: list[str], platform: str) -> str:
     )
 
 
-def main_module(name: str, topic: str, event_types: list[str]) -> str:
+def main_module(name: str, topic: str, models: dict[str, str]) -> str:
+    """The agent's ``main.py``: a route per event type (``models``: type -> the name of the
+    model it is read as, in ``switchboard_runtime.events``)."""
     routes = "".join(
-        MAIN_ROUTE.format(name=name, event_type=t, function=function_name(t)) for t in event_types
+        MAIN_ROUTE.format(name=name, event_type=t, function=function_name(t), model=model)
+        for t, model in models.items()
     )
-    head = MAIN_HEAD.format(name=name, topic=topic, types=", ".join(event_types))
+    head = MAIN_HEAD.format(
+        name=name,
+        topic=topic,
+        types=", ".join(models),
+        models=", ".join(sorted(set(models.values()))),
+    )
     return head + routes + MAIN_TAIL
 
 

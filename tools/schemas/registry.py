@@ -45,7 +45,8 @@ class TypeEntry:
 Registry = dict[str, TypeEntry]
 
 
-def _events_module(functions: Path) -> Any:
+def events_module(functions: Path = FUNCTIONS_DIR) -> Any:
+    """``switchboard_runtime.events`` of the runtime under ``functions`` (imported here)."""
     shared = str(functions / "shared")
     if shared not in sys.path:
         sys.path.append(shared)
@@ -56,7 +57,7 @@ def _events_module(functions: Path) -> Any:
 
 def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
     """The registry of the models under ``functions`` (imported into this process)."""
-    events = _events_module(functions)
+    events = events_module(functions)
     registry: Registry = {}
     for event_type in sorted(events.EVENT_TYPES):
         spec = events.EVENT_TYPES[event_type]

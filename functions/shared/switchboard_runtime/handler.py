@@ -2,21 +2,30 @@
 
 Usage in an agent's ``main.py``::
 
-    from switchboard_runtime import Agent
+    from typing import TYPE_CHECKING
+
+    from switchboard_runtime import Agent, Context
+
+    if TYPE_CHECKING:  # the models load on first use, not at import (routes.py)
+        from switchboard_runtime.events import BookingCancelled, BookingConfirmed
 
     agent = Agent("billing", secrets=("STRIPE_API_KEY",))
 
     @agent.on("booking.confirmed")
-    def on_confirmed(ctx):          # ctx: switchboard_runtime.Context
+    def on_confirmed(ctx: Context[BookingConfirmed]) -> str:   # ctx.data: BookingConfirmed
         ...
         ctx.publish("payments", "payment.link_created", {...}, purpose="payment-link")
 
     @agent.on("booking.cancelled", effects="firestore")
-    def on_cancelled(ctx):          # Firestore writes only: staged, committed with the claim
+    def on_cancelled(ctx: Context[BookingCancelled]) -> str:   # Firestore writes only
         ctx.writes.set(ctx.firestore().collection("x").document(...), {...})
 
     def handle(request):            # the functions-framework entry point
         return agent.handle(request)
+
+Every route declares the model of its event's data as ``Context[Model]``: refused at
+registration without one, and checked against the registry (``routes.py``) before the first
+delivery is handled, so ``ctx.data`` is an instance of it.
 
 Two kinds of route (``docs/agent-contract.md``, "Exactly once"):
 
@@ -38,6 +47,7 @@ Responses (Pub/Sub acks 2xx, retries anything else):
 | ``schema_version`` newer than this revision reads (nothing claimed) | 503 | ``retry`` |
 | another delivery holds the claim | 503 | ``busy`` |
 | not a push envelope | 400 | ``malformed`` (Pub/Sub retries, then dead-letters) |
+| a route's declared model does not fit its type (a bug of the revision) | 500 | ``error`` |
 """
 
 from __future__ import annotations
@@ -47,12 +57,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from switchboard_runtime import logging as slog
 from switchboard_runtime.budget import Budget
 from switchboard_runtime.envelope import EnvelopeError, Event, parse_envelope
 from switchboard_runtime.errors import PermanentError, TransientError, classify
+from switchboard_runtime.routes import Declared, RouteError, check, declared
 from switchboard_runtime.writes import MAX_RUNS, Writes
 
 if TYPE_CHECKING:
@@ -60,7 +71,9 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
 Response = tuple[str, int, dict[str, str]]
-Route = Callable[["Context"], "str | None"]
+Route = Callable[["Context[Any]"], "str | None"]
+R = TypeVar("R", bound=Route)
+Model = TypeVar("Model", bound="BaseModel")
 MAX_ATTRIBUTE_BYTES = 1000
 MAX_LOGGED_ID_CHARS = 200  # the sender's ids are bounded only after they are logged
 
@@ -74,12 +87,15 @@ class FirestoreOnlyRouteError(RuntimeError):
 
 
 @dataclass
-class Context:
-    """What a handler gets: the event, its validated data, time budget and helpers."""
+class Context(Generic[Model]):
+    """What a handler gets: the event, its validated data, time budget and helpers.
+
+    ``Context[BookingConfirmed]``: ``data`` is the event's data validated into that model
+    (the route's declared model, ``routes.py``)."""
 
     agent: str
     event: Event
-    data: BaseModel
+    data: Model
     budget: Budget
     attempt: int = 1
     taken_over: bool = False
@@ -157,20 +173,32 @@ class Agent:
         self.name = name
         self.secrets = tuple(secrets)
         self.routes: dict[str, Route] = {}
+        self.declared: dict[str, Declared] = {}
+        """Each event type's route's declared model (``Context[Model]``)."""
         self.firestore_only: set[str] = set()
+        self._checked = False  # check_routes() has run since the last registration
+        self._problem: RouteError | None = None  # and what it found
         slog.configure(self.secrets)
         caller = sys._getframe(1).f_globals.get("__name__")  # the agent's entry module
         self.warmup = warmup.start(preload, after_import=caller)
 
-    def on(self, *event_types: str, effects: str = "external") -> Callable[[Route], Route]:
-        """Route ``event_types`` to the decorated handler. ``effects="firestore"``: its
-        only side effects are its staged ``ctx.writes`` (committed with the claim)."""
+    def on(self, *event_types: str, effects: str = "external") -> Callable[[R], R]:
+        """Route ``event_types`` to the decorated handler, whose context parameter declares
+        the event model (``ctx: Context[Model]``; RouteError without). ``effects="firestore"``:
+        its only side effects are its staged ``ctx.writes`` (committed with the claim)."""
         if effects not in EFFECTS:
             raise ValueError(f"effects must be one of {EFFECTS}, not {effects!r}")
 
-        def register(route: Route) -> Route:
+        def register(route: R) -> R:
+            import sys
+
+            declaration = declared(route, Context)
+            if "switchboard_runtime.events" in sys.modules:
+                check(declaration, event_types)  # free once the models are loaded
+            self._checked = False
             for event_type in event_types:
                 self.routes[event_type] = route
+                self.declared[event_type] = declaration
                 if effects == "firestore":
                     self.firestore_only.add(event_type)
                 else:
@@ -178,6 +206,27 @@ class Agent:
             return route
 
         return register
+
+    def check_routes(self) -> None:
+        """RouteError unless every route's declared model is what its event types are read
+        as (or a base of it). Imports the models: run before the first delivery, not at
+        import (``routes.py``)."""
+        by_route: dict[Declared, list[str]] = {}
+        for event_type, declaration in self.declared.items():
+            by_route.setdefault(declaration, []).append(event_type)
+        for declaration, event_types in by_route.items():
+            check(declaration, event_types)
+
+    def _route_problem(self) -> RouteError | None:
+        """:meth:`check_routes`' verdict, computed once."""
+        if not self._checked:
+            try:
+                self.check_routes()
+                self._problem = None
+            except RouteError as exc:
+                self._problem = exc
+            self._checked = True
+        return self._problem
 
     # -- the HTTP entry point --------------------------------------------------------------
 
@@ -201,6 +250,11 @@ class Agent:
     def _handle(self, request: Request, budget: Budget) -> tuple[str, int, str]:
         if request.method != "POST":
             return "method_not_allowed", 405, "POST a Pub/Sub push envelope"
+        problem = self._route_problem()
+        if problem is not None:
+            # A bug of this revision: nothing is claimed or dead-lettered; Pub/Sub retries
+            # until a revision whose routes fit their types takes the event.
+            return "error", 500, str(problem)
         try:
             event = parse_envelope(request.get_data(cache=False))
         except EnvelopeError as exc:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from switchboard_runtime import Agent, Context, PermanentError, TransientError
 from switchboard_runtime import idempotency as idem
+from switchboard_runtime.events import BookingCancelled
 
 app = flask.Flask(__name__)
 processed: list[str] = []
@@ -53,8 +54,8 @@ agent = Agent("prop")
 
 
 @agent.on("booking.cancelled")
-def cancelled(ctx: Context) -> str:
-    reason = ctx.data.reason or ""  # type: ignore[attr-defined]
+def cancelled(ctx: Context[BookingCancelled]) -> str:
+    reason = ctx.data.reason or ""
     if reason == "permanent":
         raise PermanentError("told to fail")
     if reason == "transient":

@@ -22,6 +22,7 @@ import flask
 import pytest
 from google.api_core import exceptions as gexc
 from switchboard_runtime import Agent, Context, PermanentError
+from switchboard_runtime.events import BookingCancelled, BookingRejected
 from switchboard_runtime.writes import MAX_WRITES, TooManyWritesError, Writes
 
 from tests.functions.harness import Harness, together
@@ -39,11 +40,11 @@ runs: list[tuple[str, int]] = []
 
 
 @agent.on("booking.cancelled", effects="firestore")
-def cancelled(ctx: Context) -> str:
+def cancelled(ctx: Context[BookingCancelled]) -> str:
     """Counts the event on ``counters/<booking>`` and logs each run as its own document."""
     from google.cloud import firestore
 
-    booking: Any = ctx.data
+    booking = ctx.data
     db = ctx.firestore()
     runs.append((ctx.event.event_id, ctx.attempt))
     counter = db.collection("counters").document(booking.booking_id)
@@ -66,9 +67,9 @@ def cancelled(ctx: Context) -> str:
 
 
 @agent.on("booking.rejected")
-def rejected(ctx: Context) -> str:
+def rejected(ctx: Context[BookingRejected]) -> str:
     """An external-effects route whose bookkeeping write rides with the completion."""
-    booking: Any = ctx.data
+    booking = ctx.data
     ctx.writes.set(
         ctx.firestore().collection("bookkeeping").document(booking.booking_id), {"done": True}
     )
@@ -185,7 +186,8 @@ KILLED = textwrap.dedent(
     import json, os, signal, sys
     sys.path[:0] = [sys.argv[1]]
     import flask
-    from switchboard_runtime import Agent
+    from switchboard_runtime import Agent, Context
+    from switchboard_runtime.events import BookingCancelled
     from switchboard_runtime.writes import Writes
 
     commit = Writes.apply
@@ -197,7 +199,7 @@ KILLED = textwrap.dedent(
     agent = Agent(os.environ["SWITCHBOARD_AGENT"])
 
     @agent.on("booking.cancelled", effects="firestore")
-    def cancelled(ctx):
+    def cancelled(ctx: Context[BookingCancelled]) -> str:
         ref = ctx.firestore().collection("counters").document(ctx.data.booking_id)
         ctx.writes.set(ref, {"increments": 1})
         return "counted"

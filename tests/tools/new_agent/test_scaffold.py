@@ -57,7 +57,14 @@ def test_scaffolded_agent_loads_plans_renders_and_imports(
     assert any("scaffold-probe" in name for name in functions)
 
     import functions_framework
+    from switchboard_runtime.events import EVENT_TYPES
 
+    main_text = (folder / "main.py").read_text()
+    for event_type in carried:  # each handler declares the model its type is read as
+        model = EVENT_TYPES[event_type].versions[-1].model.__name__
+        assert f"(ctx: Context[{model}]) -> str:" in main_text
+    # The models are loaded here, so registering the routes checks them: a handler whose
+    # declared model did not fit its type would fail this import.
     app = functions_framework.create_app(target="handle", source=str(folder / "main.py"))
     assert app is not None
     generated = [str(folder / "main.py"), str(tests / "test_scaffold_probe.py")]
