@@ -1,5 +1,5 @@
-"""docs/reference.md is current, covers every field of the models, and a field without a
-description fails the generation by name."""
+"""docs/reference.md and the README's per-stack table are current; the reference covers
+every field of the models, and a field without a description fails the generation by name."""
 
 from __future__ import annotations
 
@@ -13,12 +13,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from infra.catalogue.model import AgentManifest, RetryPolicy, SubscriptionSpec
 from infra.settings import StackSettings
 from tools.reference.__main__ import main
-from tools.reference.document import MANIFEST_WALK, REFERENCE, REPO_ROOT, document, stale, write
+from tools.reference.document import (
+    MANIFEST_WALK,
+    README,
+    REFERENCE,
+    REPO_ROOT,
+    STACKS_END,
+    STACKS_START,
+    document,
+    stacks_table,
+    stale,
+    write,
+)
 from tools.reference.fields import UndescribedFieldError, rows
 
 
-def test_the_committed_reference_is_current() -> None:
-    assert not stale(), "run `make reference` and commit docs/reference.md"
+def test_the_committed_reference_and_readme_table_are_current() -> None:
+    assert stale() == [], "run `make reference` and commit docs/reference.md and README.md"
 
 
 def _config_leaves(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -101,21 +112,53 @@ def test_a_described_model_reads_as_rows() -> None:
     ]
 
 
-def test_check_fails_on_a_stale_file_and_write_makes_it_current(
+def _copy(tmp_path: Path) -> Path:
+    (tmp_path / "docs").mkdir()
+    for name in [README, REFERENCE, *(p.name for p in REPO_ROOT.glob("Pulumi.*.yaml"))]:
+        (tmp_path / name).write_bytes((REPO_ROOT / name).read_bytes())
+    return tmp_path
+
+
+def test_a_stale_file_is_named_and_write_makes_it_current(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "docs").mkdir()
-    assert stale(tmp_path)  # missing
-    (tmp_path / REFERENCE).write_text(document().replace("Request timeout", "Timeout"))
-    assert stale(tmp_path)
-    write(tmp_path)
-    assert not stale(tmp_path)
+    root = _copy(tmp_path)
+    assert stale(root) == []
+    (root / REFERENCE).write_text(document().replace("Request timeout", "Timeout"))
+    assert stale(root) == [REFERENCE]
+    assert write(root) == [REFERENCE]
+    assert stale(root) == []
 
     import tools.reference.__main__ as entry
 
-    monkeypatch.setattr(entry, "stale", lambda: True)
+    monkeypatch.setattr(entry, "stale", lambda: [REFERENCE])
     assert main(["--check"]) == 1
-    assert "make reference" in capsys.readouterr().err
+    assert f"{REFERENCE} is not current: run `make reference`" in capsys.readouterr().err
+
+
+def test_the_readme_table_follows_the_stack_files(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    prod = root / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("maxCap: 50", "maxCap: 40"))
+    assert "maxCap: 40" in prod.read_text()
+    assert stale(root) == [README]
+    assert "| `switchboard:instances.maxCap` | `3` | `10` | `40` |" in stacks_table(root)
+    before = (root / README).read_text()
+    write(root)
+    after = (root / README).read_text()
+    # only the region between the markers changed
+    assert before.split(STACKS_START)[0] == after.split(STACKS_START)[0]
+    assert before.split(STACKS_END)[1] == after.split(STACKS_END)[1]
+    assert "| `switchboard:instances.maxCap` | `3` | `10` | `40` |" in after
+
+
+def test_keys_every_stack_sets_alike_are_listed_once() -> None:
+    table = stacks_table()
+    assert "| `switchboard:logLevel` | `DEBUG` | `INFO` | `INFO` |" in table
+    assert "| `switchboard:agents.billing.memory` | — | — | `512Mi` |" in table
+    alike = table.split("Set alike in every stack file:")[1]
+    assert "`gcp:region` `europe-west1`" in alike
+    assert "gcp:region" not in table.split("Set alike")[0]
 
 
 def test_generation_refuses_an_undescribed_field(

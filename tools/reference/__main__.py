@@ -1,13 +1,14 @@
 """``python -m tools.reference [--check]``: regenerate docs/reference.md (stack settings,
-agent manifest, catalogue) from the pydantic models, or (``--check``) exit 1 if the
-committed file is not current. A field with no description fails, naming the field."""
+agent manifest, catalogue) from the pydantic models and the README's per-stack table from
+the stack files, or (``--check``) exit 1 naming each file that is not current. A field with
+no description fails, naming the field."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from tools.reference.document import COMMAND, REFERENCE, stale, write
+from tools.reference.document import COMMAND, stale, write
 from tools.reference.fields import UndescribedFieldError
 
 
@@ -17,15 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.check:
-            if stale():
-                print(f"{REFERENCE} is not current: run `{COMMAND}` and commit it", file=sys.stderr)
-                return 1
-            return 0
-        path = write()
+            for path in (problems := stale()):
+                print(f"{path} is not current: run `{COMMAND}` and commit it", file=sys.stderr)
+            return 1 if problems else 0
+        written = write()
     except UndescribedFieldError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {path.relative_to(path.parents[1])}")
+    print("wrote " + ", ".join(map(str, written)) if written else "already current")
     return 0
 
 
