@@ -11,9 +11,9 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from infra.catalogue.model import AgentManifest, SecretSpec, TopicSpec
-from infra.settings import GCP_KEYS, NAMESPACE, StackSettings
+from infra.settings import StackSettings
 from tools.reference.fields import Row, Walk, rows
-from tools.reference.stacks import NOT_CONFIG_KEYS, SETTINGS_WALK, stack_values
+from tools.reference.stacks import NOT_CONFIG_KEYS, SETTINGS_WALK, config_key, stack_values
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = Path("docs/reference.md")
@@ -51,7 +51,7 @@ def document() -> str:
         "## Stack settings (`Pulumi.<stack>.yaml`)\n",
         "Read by `StackSettings` in `infra/settings.py`. Keys under `switchboard:` are "
         "camelCase; `<name>` is an agent's or a secret's name. Each stack's own values are "
-        "in the README's table.\n",
+        "in the [README's per-stack table](../README.md#deploying-a-stack-to-google-cloud).\n",
         _table([_config_key(row) for row in keys]),
         "Not set as keys (the program fills them in):\n",
         "".join(f"- `{row.key}`: {row.description}\n" for row in derived),
@@ -73,9 +73,7 @@ def _under(prefix: str, model: type[BaseModel]) -> list[Row]:
 
 
 def _config_key(row: Row) -> Row:
-    top, _, rest = row.key.partition(".")
-    key = GCP_KEYS[top] if top in GCP_KEYS and not rest else f"{NAMESPACE}:{row.key}"
-    return Row(key, row.type, row.default, row.limits, row.description)
+    return Row(config_key(row.key), row.type, row.default, row.limits, row.description)
 
 
 def _table(table_rows: Iterable[Row]) -> str:

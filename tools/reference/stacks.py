@@ -66,7 +66,7 @@ def stack_values(root: Path = REPO_ROOT) -> StackValues:
     order = sorted(settings, key=lambda s: (ENVIRONMENTS.index(settings[s].environment), s))
     values = {
         stack: {
-            _config_key(key): text
+            config_key(key): text
             for key, text in _flatten(settings[stack], "").items()
             if key.split(".")[0] not in NOT_CONFIG_KEYS
         }
@@ -76,7 +76,8 @@ def stack_values(root: Path = REPO_ROOT) -> StackValues:
     return StackValues(tuple(order), values, explicit)
 
 
-def _config_key(path: str) -> str:
+def config_key(path: str) -> str:
+    """``instances.maxCap`` -> ``switchboard:instances.maxCap``; ``project`` -> ``gcp:project``."""
     return GCP_KEYS.get(path, f"{NAMESPACE}:{path}")
 
 
