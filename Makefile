@@ -6,7 +6,7 @@ AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev agent scenario publish trace test test-unit test-agent lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate schemas
+.PHONY: help venv dev agent scenario publish trace test test-unit test-agent lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate schemas reference
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,8 +43,8 @@ deadletters: venv ## list dead letters of the running `make dev` (python -m tool
 test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
 	$(PY) -m pytest
 
-test-unit: venv ## the offline tests, without emulators (how long they take: README, "Tests")
-	$(PY) -m pytest -m "not emulator"
+test-unit: venv ## the fast offline tests: no emulator, no slow test (what it leaves out: README, "Tests")
+	$(PY) -m pytest -m "not emulator and not slow"
 
 test-agent: venv ## one agent's tests, emulator ones included (they start their emulators): make test-agent NAME=billing
 	$(PY) -m tools.test_agent "$$NAME"
@@ -54,6 +54,9 @@ render: venv ## offline render of every stack into rendered/ (commit the result)
 
 schemas: venv ## regenerate schemas/events/ (JSON Schema of every event type and version) from the models
 	$(PY) -m tools.schemas
+
+reference: venv ## regenerate docs/reference.md (stack settings, agent.yaml, catalogue keys) from the models
+	$(PY) -m tools.reference
 
 diff: venv ## a fresh render of the working tree vs the renders committed at HEAD (BASE=origin/main: vs a ref)
 	$(PY) -m tools.diff $(if $(BASE),--base $(BASE))

@@ -51,12 +51,17 @@ def _duration(low: int, high: int, why: str) -> AfterValidator:
             raise ValueError(f"must be between {low}s and {high}s ({why}), got {value}")
         return value
 
+    check.__doc__ = f"seconds written like `86400s`, {low}s to {high}s ({why})"
     return AfterValidator(check)
 
 
 class _Config(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, alias_generator=to_camel, populate_by_name=True
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,  # field docstrings are the reference's descriptions
     )
 
 
@@ -73,8 +78,12 @@ class AgentOverride(_Config):
     """Per-stack overrides for one agent (``switchboard:agents.<name>``)."""
 
     min_instances: Annotated[int, Field(ge=0, le=100)] | None = None
+    """Replaces the manifest's ``min_instances`` in this stack (must be 0 outside prod)."""
     max_instances: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Replaces the manifest's ``max_instances`` in this stack (still capped by
+    ``instances.maxCap``)."""
     memory: Memory | None = None
+    """Replaces the manifest's ``memory`` in this stack."""
     public_url: Annotated[str, Field(pattern=PUBLIC_URL_PATTERN, max_length=200)] | None = None
     """Where a public agent is reached (its Cloud Run URL or custom domain, ``https://``, no
     trailing slash). Required for a public agent: it verifies webhook signatures (Twilio's)
@@ -89,19 +98,24 @@ class BackupSettings(_Config):
     retention is 14 weeks. Longer retention comes from scheduled exports."""
 
     daily_retention_days: Annotated[int, Field(ge=0, le=7)] = 7
+    """Days each daily backup is kept; 0: no daily schedule (at least 1 in prod)."""
     weekly_retention_weeks: Annotated[int, Field(ge=0, le=14)] = 0
+    """Weeks each weekly backup is kept; 0: no weekly schedule."""
     weekly_day: Literal[
         "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"
     ] = "SUNDAY"
+    """The day the weekly backup is taken."""
 
 
 class ExportSettings(_Config):
     """Scheduled managed exports to a bucket, for retention beyond managed backups."""
 
     enabled: bool = True
+    """Whether exports run at all (must be true in prod)."""
     schedule: Cron = "0 3 * * *"
     """Five-field unix-cron, in ``timeZone``."""
     time_zone: TimeZone = "Etc/UTC"
+    """The time zone ``schedule`` is read in."""
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Export objects are deleted (bucket lifecycle rule) this many days after creation."""
     minimum_retention_days: Annotated[int, Field(ge=0, le=3650)] = 0
@@ -137,10 +151,17 @@ class ExportSettings(_Config):
 
 
 class FirestoreSettings(_Config):
+    """The stack's Firestore database (``switchboard:firestore``)."""
+
     location: str = "eur3"
+    """The database's location (a multi-region such as ``eur3`` or a region); fixed once
+    the database exists."""
     point_in_time_recovery: bool = False
+    """Point-in-time recovery: 7 days of recoverable reads (must be true in prod)."""
     backups: BackupSettings = BackupSettings()
+    """Managed backups (daily and weekly schedules)."""
     exports: ExportSettings = ExportSettings()
+    """Scheduled managed exports to a bucket (retention beyond backups)."""
 
 
 Ratio = Annotated[float, Field(gt=0, le=1)]
@@ -162,17 +183,22 @@ class MonitoringSettings(_Config):
     """Alerting and the dashboard (``switchboard:monitoring``)."""
 
     backlog_age_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 600
+    """Oldest unacked message on a push subscription older than this -> alert."""
     error_ratio: Ratio = 0.05
+    """Share of requests answered 5xx (over ``windowSeconds``) above this -> alert."""
     latency_fraction_of_timeout: Ratio = 0.8
+    """p99 request latency above this fraction of the agent's timeout -> alert."""
     dead_letter_threshold: Annotated[int, Field(ge=0)] = 0
     """Alert when a dead-letter subscription holds more than this many messages."""
     window_seconds: Annotated[int, Field(ge=60, le=3600)] = 300
     """How long a condition must hold (and the rate/percentile window)."""
     auto_close_seconds: Annotated[int, Field(ge=1800, le=7 * 86400)] = 86400
+    """An open incident whose condition no longer holds is closed after this long."""
     runbook_base_url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
     """Where docs/runbooks/ is browsable (e.g. ``https://github.com/o/r/blob/main/docs/runbooks``);
     unset: alerts cite the repository-relative path."""
     agents: dict[str, AlertThresholds] = Field(default_factory=dict)
+    """Per agent (its name as key), the thresholds that differ from the stack's."""
 
     def for_agent(self, name: str) -> ResolvedThresholds:
         override = self.agents.get(name) or AlertThresholds()
@@ -195,6 +221,8 @@ class NetworkSettings(_Config):
     """Opt-in VPC egress with a static NAT address (``switchboard:network``)."""
 
     egress_via_vpc: bool = False
+    """Agents send all egress through a VPC subnet and Cloud NAT with a static address
+    (for partners that allow-list source IPs)."""
     subnet_cidr: Annotated[str, Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/(2[0-6]|1\d)$")] = (
         "10.8.0.0/24"
     )
@@ -210,13 +238,18 @@ class BudgetSettings(_Config):
     billing_account: (
         Annotated[str, Field(pattern=r"^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$")] | None
     ) = None
+    """The billing account the budget is created on; unset: no budget."""
     amount: Annotated[int, Field(ge=1)] = 100
     """Monthly budget, whole units of ``currencyCode`` (must be the billing account's)."""
     currency_code: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    """ISO 4217 code of ``amount`` (the billing account's currency)."""
     thresholds: tuple[Annotated[float, Field(gt=0, le=2)], ...] = (0.5, 0.9, 1.0)
+    """Fractions of ``amount`` whose crossing sends a budget alert."""
 
 
 class LoggingSettings(_Config):
+    """The project's logs (``switchboard:logging``)."""
+
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Retention of the project's ``_Default`` log bucket (above 30 days is billed)."""
 
@@ -336,21 +369,37 @@ class StackSettings(_Config):
     region: Annotated[str, Field(pattern=REGION_PATTERN)]
     """``gcp:region``: where functions, services and the scheduler run."""
     stack: str
+    """The stack's name (``pulumi stack``), not a config key: the program sets it."""
     environment: Literal["dev", "staging", "prod"]
+    """What the stack is: labels every resource, is passed to agents
+    (``SWITCHBOARD_ENVIRONMENT``) and decides which guards apply (prod's are strictest)."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Agents' ``LOG_LEVEL``."""
     alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    """Where alerts are emailed (the monitoring notification channel)."""
     deletion_protection: bool = False
+    """Deletion protection on what holds state or serves traffic (the Firestore database
+    and its exports, the network, secrets, agents' services); must be true in prod."""
     instances: InstanceSettings = InstanceSettings()
+    """Scaling guard rails for every agent."""
     default_memory: Memory = "256Mi"
+    """Memory of an agent whose manifest names none."""
     topic_message_retention: Annotated[
         str, _duration(600, 31 * 86400, "Pub/Sub topic retention: 10 minutes to 31 days")
     ] = "86400s"
+    """How long every topic keeps published messages (acked or not) for replay."""
     firestore: FirestoreSettings = FirestoreSettings()
+    """The Firestore database, its backups and exports."""
     monitoring: MonitoringSettings = MonitoringSettings()
+    """Alerting and the dashboard."""
     network: NetworkSettings = NetworkSettings()
+    """Opt-in VPC egress with a static NAT address."""
     budget: BudgetSettings = BudgetSettings()
+    """An optional billing budget."""
     logging: LoggingSettings = LoggingSettings()
+    """The project's logs."""
     organization_policies: OrganizationPolicySettings = OrganizationPolicySettings()
+    """What the organisation enforces besides Google's secure-by-default bundle."""
     agents: dict[str, Annotated[AgentOverride, BeforeValidator(_empty_if_none)]] = Field(
         default_factory=dict
     )
@@ -365,7 +414,9 @@ class StackSettings(_Config):
     secrets: dict[str, Annotated[SecretSource, BeforeValidator(SecretSource.parse)]] = Field(
         default_factory=dict
     )
-    """Per secret, where its value comes from (see :class:`SecretSource`)."""
+    """Per secret, where its value comes from: ``config`` (Pulumi's encrypted config
+    ``switchboard:secret-<name>``) or ``external:<N>`` (version N, added out of band); see
+    :class:`SecretSource`."""
     secrets_from_config: tuple[str, ...] = ()
     """Secrets whose value this stack sets with ``pulumi config set --secret
     switchboard:secret-<name> ...`` (names only; values stay in Pulumi's encrypted config)."""

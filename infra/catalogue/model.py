@@ -25,6 +25,7 @@ def _bounded(low: int, high: int, why: str) -> AfterValidator:
             raise ValueError(f"must be between {low} and {high} ({why}), got {value}")
         return value
 
+    check.__doc__ = f"{low} to {high} ({why})"
     return AfterValidator(check)
 
 
@@ -36,6 +37,7 @@ def _matching(pattern: str, what: str) -> AfterValidator:
             raise ValueError(f"{excerpt(value)} is not {what}")
         return value
 
+    check.__doc__ = f"{what}: matches `{pattern}`"
     return AfterValidator(check)
 
 
@@ -64,14 +66,22 @@ EventType = Annotated[str, _matching(EVENT_TYPE_PATTERN, "a dotted lowercase eve
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        use_attribute_docstrings=True,  # field docstrings are the reference's descriptions
+    )
 
 
 class TopicSpec(_Strict):
     """A topic declared once in ``functions/catalogue.yaml``."""
 
     description: Text
+    """What the topic carries, in a sentence."""
     event_types: tuple[EventType, ...] = Field(min_length=1, max_length=MAX_LIST_ITEMS)
+    """The event types published to it (each with its model in ``events.py``); filters on
+    the topic may only name these."""
     terminal: tuple[EventType, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
     """Event types no subscription needs to receive (a record of fact, an audit trail):
     ``make preflight`` does not ask for a receiver of these."""
@@ -88,13 +98,16 @@ class SecretSpec(_Strict):
     """A Secret Manager secret the fleet may read; values are added out of band."""
 
     description: Text
+    """What the secret is, in a sentence (also the secret's description in GCP)."""
 
 
 class RetryPolicy(_Strict):
     """Pub/Sub retry policy: exponential backoff between redeliveries."""
 
     minimum_backoff_seconds: BackoffSeconds = 10
+    """Wait before the first redelivery of a message that was not acked."""
     maximum_backoff_seconds: BackoffSeconds = 600
+    """The longest wait between redeliveries (the backoff doubles up to it)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> RetryPolicy:
@@ -110,13 +123,21 @@ class SubscriptionSpec(_Strict):
     """One topic an agent consumes through its own filtered push subscription."""
 
     topic: Name
+    """The topic consumed, declared in ``functions/catalogue.yaml``."""
     filter: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] = ""
+    """Pub/Sub filter syntax (``attributes.type = "booking.confirmed"``), checked before
+    deploy; may only name the topic's event types. Empty: every message."""
     ack_deadline_seconds: Annotated[Seconds, _bounded(10, 600, "Pub/Sub ack deadline limit")] = 60
+    """How long Pub/Sub waits for the agent's answer before redelivering; the agent's
+    ``timeout_seconds`` must not exceed it."""
     retry: RetryPolicy = RetryPolicy()
+    """Exponential backoff between redeliveries."""
     max_delivery_attempts: Annotated[Int, _bounded(5, 100, "Pub/Sub dead-letter policy limit")] = 5
+    """Deliveries before the message goes to the subscription's dead-letter topic."""
 
 
 def _valid_cron(value: str) -> str:
+    """a five-field unix-cron expression (`*/15 * * * *`)"""
     try:
         return check_cron(value)
     except CronError as error:
@@ -126,6 +147,7 @@ def _valid_cron(value: str) -> str:
 
 
 def _valid_timezone(value: str) -> str:
+    """an IANA time zone (`Etc/UTC`, `Europe/London`)"""
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -141,8 +163,11 @@ class ScheduleSpec(_Strict):
     """A Cloud Scheduler job that publishes a tick for this agent to ``topic``."""
 
     cron: Cron
+    """When the tick is published."""
     timezone: TimeZone = "Etc/UTC"
+    """The time zone ``cron`` is read in."""
     topic: Name
+    """The topic the tick is published to (the agent subscribes to it)."""
 
 
 def memory_mebibytes(memory: str) -> int:
@@ -155,6 +180,7 @@ def memory_mebibytes(memory: str) -> int:
 
 
 def _valid_memory(value: str) -> str:
+    """128Mi to 32Gi (Cloud Run limit), written `256Mi` or `1Gi`"""
     mebibytes = memory_mebibytes(value)
     if not 128 <= mebibytes <= 32 * 1024:
         raise ValueError(f"must be between 128Mi and 32Gi (Cloud Run limit), got {value}")
@@ -162,6 +188,8 @@ def _valid_memory(value: str) -> str:
 
 
 def _valid_cpu(value: str) -> str:
+    """vCPUs (Cloud Run): 0.08 to 0.999 written like `"0.5"` or `"0.083"`, or a whole
+    `"1"`, `"2"`, `"4"`, `"6"` or `"8"`"""
     if value in CPU_WHOLE:
         return value
     if re.fullmatch(CPU_FRACTION_PATTERN, value) and float(value) >= 0.08:
@@ -180,35 +208,59 @@ class AgentManifest(_Strict):
     """``functions/<agent>/agent.yaml``: everything the platform needs to run one agent."""
 
     name: Name
+    """The agent's name: its folder under ``functions/`` (the loader checks they match)."""
     description: Text
+    """What it does, in one sentence."""
     platform: Literal["function", "run"]
+    """Cloud Functions (2nd gen) or Cloud Run (higher concurrency, longer timeouts)."""
     entry_point: Annotated[
         str, _matching(r"[A-Za-z_][A-Za-z0-9_]{0,63}", "a Python function name")
     ] = "handle"
+    """The function in the agent's ``main.py`` that receives requests."""
     runtime: Literal["python311", "python312", "python313"] = "python312"
+    """The Python runtime it is deployed on."""
     memory: Memory | None = None
+    """Memory per instance; unset: the stack's ``defaultMemory``."""
     cpu: Cpu | None = None
+    """vCPUs per instance; unset: the platform's default for the memory. ``concurrency``
+    above 1 needs at least ``"1"``."""
     timeout_seconds: Annotated[
         Seconds, _bounded(1, 3600, "Cloud Run / Cloud Functions HTTP request timeout")
     ] = 60
+    """Request timeout; must not exceed any subscription's ``ack_deadline_seconds``."""
     concurrency: Annotated[
         Int, _bounded(1, 1000, "Cloud Run max concurrent requests per instance")
     ] = 1
+    """Requests one instance serves at once (above 1 needs ``cpu: "1"``)."""
     min_instances: Annotated[Int, _bounded(0, 100, "keep-warm instances")] = 0
+    """Instances kept warm, only where the stack keeps agents warm
+    (``instances.keepWarm``); elsewhere 0."""
     max_instances: Annotated[Int, _bounded(1, 1000, "Cloud Run max instances")] = 10
+    """Most instances it scales to, capped by the stack's ``instances.maxCap``."""
     ingress: Literal["internal", "public"] = "internal"
+    """``public`` (``platform: run`` only) lets anyone on the internet reach it; then
+    ``public_reason`` is required."""
     public_reason: Text | None = None
+    """Why it is public and how its requests are verified (a webhook signature, say)."""
     firestore: Annotated[bool, Strict()] = False
     """Whether the agent's service account may use Firestore (``roles/datastore.user``).
     Off unless asked for; agents with subscriptions must ask (their claims live there)."""
     subscriptions: tuple[SubscriptionSpec, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    """The topics it consumes, each through its own filtered push subscription with a
+    dead-letter topic."""
     publishes: tuple[Name, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    """The only topics it may publish to (declared in ``functions/catalogue.yaml``)."""
     secrets: tuple[Name, ...] = Field(default=(), max_length=MAX_LIST_ITEMS)
+    """Secrets it reads, declared in ``functions/catalogue.yaml``; each arrives as an
+    environment variable (``stripe-api-key`` -> ``STRIPE_API_KEY``)."""
     schedule: ScheduleSpec | None = None
+    """A Cloud Scheduler job publishing a tick for it (optional)."""
     env: dict[
         Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name of at most 64 chars")],
         Annotated[str, Field(max_length=MAX_TEXT_CHARS)],
     ] = Field(default_factory=dict, max_length=MAX_LIST_ITEMS)
+    """Fixed environment variables, allow-listed settings only
+    (``infra/catalogue/env_policy.py``)."""
     settings: tuple[
         Annotated[str, _matching(ENV_NAME_PATTERN, "an UPPER_SNAKE env name of at most 64 chars")],
         ...,

@@ -148,6 +148,7 @@ def test_cli_default_and_markdown(
     assert "dev vs prod" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_git_ref_mode_renders_in_a_temporary_tree(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -117,6 +117,7 @@ def run_input(root: Path, item: Input, render: bool) -> str:
         path.write_bytes(original)
 
 
+@pytest.mark.slow
 def test_fuzzed_catalogue(workspace: Path) -> None:
     manifests = {
         path.parent.name: path.read_text() for path in sorted(workspace.glob("*/agent.yaml"))

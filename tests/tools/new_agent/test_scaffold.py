@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,16 @@ from tools.new_agent.__main__ import main
 from tools.new_agent.examples import EXAMPLES
 
 INNER_SUITE_ENV = "SWITCHBOARD_INNER_SUITE"
+TEST_UNIT = re.compile(r'^test-unit:.*\n\t\$\(PY\) -m pytest -m "([^"]+)"$', re.MULTILINE)
+
+
+def unit_suite_markers() -> str:
+    """The marker expression `make test-unit` selects with, read from the Makefile."""
+    match = TEST_UNIT.search((REPO_ROOT / "Makefile").read_text())
+    assert match is not None, "the Makefile's test-unit target runs pytest -m <expression>"
+    return match.group(1)
+
+
 SHARED = str(REPO_ROOT / "functions" / "shared")
 
 
@@ -157,12 +168,14 @@ def test_make_installs_every_agents_requirements_by_glob() -> None:
     os.environ.get(INNER_SUITE_ENV) == "1", reason="this is the inner run of the suite"
 )
 @pytest.mark.timeout(2400)
+@pytest.mark.slow
 def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_offline_suite(
     tmp_path: Path,
 ) -> None:
     """The README's promise, as a new user would try it: `make agent`, then `make render
     topology test-unit` with no other edit (the renders and the picture are regenerated
-    for the copy, as the user would commit them)."""
+    for the copy, as the user would commit them). Marked slow (about 15 min on 2 cores):
+    `make test` and CI run it, `make test-unit` does not."""
     files = (
         subprocess.run(
             ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
@@ -204,7 +217,7 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         (["-m", "tools.new_agent", "echo", "--topic", "inbound"], 60),
         (["-m", "tools.render", "all", "--quiet"], 300),
         (["-m", "tools.topology"], 60),
-        (["-m", "pytest", "-m", "not emulator", "-q", "-p", "no:cacheprovider", "-x"], 2000),
+        (["-m", "pytest", "-m", unit_suite_markers(), "-q", "-p", "no:cacheprovider", "-x"], 2000),
     ):
         result = run(*step, timeout=timeout)
         assert result.returncode == 0, (
