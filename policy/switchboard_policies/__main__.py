@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
-from tools.catalogue_errors import exits_on_catalogue_error
+from infra.catalogue_errors import exits_on_catalogue_error
 
 from .registry import run_policies
 from .sources import load_manifest, manifest_context, resources_from_manifest
