@@ -34,7 +34,7 @@ from pathlib import Path
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.catalogue import effective_filter
 from infra.catalogue.filter_language import matches
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 
 PUBLISH_CALLS = frozenset({"publish", "publish_event"})
 SCHEDULER = "cloud-scheduler"

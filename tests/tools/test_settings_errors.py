@@ -14,8 +14,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from infra.catalogue_errors import EXIT_INVALID_SETTINGS
 from infra.offline.harness import run_under_mocks, stack_config
+from tools.catalogue_errors import EXIT_INVALID_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLIC_URL = re.compile(r"^\s+publicUrl: .*\n", re.M)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue.loader import load_catalogue
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.cost.calibration import CALIBRATION_FILE, load_calibration
 from tools.cost.errors import CostInputError
 from tools.cost.estimate import GROWTH_MONTH, Estimate, estimate

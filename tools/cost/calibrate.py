@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.catalogue.loader import load_catalogue
+from library import gcp_types
 from localdev.scenario_client import PlatformClient
 from localdev.scenarios import _request_booking, _slot, customer_name, customer_phone, run
 from localdev.trace import read_trace
@@ -43,7 +44,7 @@ def ttl_collections(render_path: Path = REPO / "rendered" / "dev.json") -> froze
     return frozenset(
         r["inputs"]["collection"]
         for r in render["resources"]
-        if r["type"] == "gcp:firestore/field:Field" and "ttlConfig" in r.get("inputs", {})
+        if r["type"] == gcp_types.FIRESTORE_FIELD and "ttlConfig" in r.get("inputs", {})
     )
 
 

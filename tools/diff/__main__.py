@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.cost.review import cost_section
 from tools.diff.compare import Diff, compare
 from tools.diff.contracts import (

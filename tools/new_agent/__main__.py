@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.new_agent.scaffold import PLATFORMS, Request, ScaffoldError, scaffold
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from library import gcp_types
 from tools.cost.errors import CostInputError
 from tools.preflight.findings import Finding, StackFacts
 from tools.preflight.graph import Render
 
-BUDGET = "gcp:billing/budget:Budget"
+BUDGET = gcp_types.BILLING_BUDGET
 FAR_BELOW = 0.1  # an estimate under a tenth of the budget
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from library import gcp_types
 from tools.preflight.findings import Finding, StackFacts
 from tools.preflight.graph import Render
 from tools.render.normalise import SECRET, UNKNOWN
@@ -97,15 +98,15 @@ def _canonical_base64(value: Any) -> bool:
         return False
 
 
-DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
-ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
-SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
-TOPIC = "gcp:pubsub/topic:Topic"
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-JOB = "gcp:cloudscheduler/job:Job"
+DASHBOARD = gcp_types.DASHBOARD
+ALERT = gcp_types.ALERT_POLICY
+SUBSCRIPTION = gcp_types.PUBSUB_SUBSCRIPTION
+TOPIC = gcp_types.PUBSUB_TOPIC
+FUNCTION = gcp_types.CLOUD_FUNCTION
+RUN_SERVICE = gcp_types.CLOUD_RUN_SERVICE
+JOB = gcp_types.SCHEDULER_JOB
 PROVIDER = "terraform-provider-google google/services/"
-NOT_RESOURCE_LABELS = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel"})
+NOT_RESOURCE_LABELS = frozenset({gcp_types.NOTIFICATION_CHANNEL})
 """Types whose ``labels`` input is configuration (a channel's address), not resource
 labels (those are its ``userLabels``)."""
 
@@ -309,7 +310,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "e30",
     ),
     CanonicalRule(
-        "gcp:firestore/backupSchedule:BackupSchedule",
+        gcp_types.FIRESTORE_BACKUP_SCHEDULE,
         "retention",
         "whole seconds, at most 14 weeks (8467200s)",
         _seconds_between(1, 8467200),
@@ -317,7 +318,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        "gcp:firestore/index:Index",
+        gcp_types.FIRESTORE_INDEX,
         "fields[].fieldPath",
         "never __name__ (the API appends it; the provider suppresses only its own copy)",
         lambda v: v != "__name__",
@@ -325,7 +326,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "__name__",
     ),
     CanonicalRule(
-        "gcp:storage/bucket:Bucket",
+        gcp_types.STORAGE_BUCKET,
         "retentionPolicy.retentionPeriod",
         "whole seconds as a decimal string, no unit",
         lambda v: isinstance(v, int | str) and bool(re.match(r"^\d+$", str(v))),
@@ -333,7 +334,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "30d",
     ),
     CanonicalRule(
-        "gcp:artifactregistry/repository:Repository",
+        gcp_types.ARTIFACT_REPOSITORY,
         "cleanupPolicies[].condition.olderThan",
         "whole seconds",
         _is_seconds,

@@ -40,26 +40,27 @@ from infra.org_policies import (
     REQUIRE_INVOKER_IAM,
     UNIFORM_BUCKET_ACCESS,
 )
+from library import gcp_types
 from tools.preflight.graph import Node, Render
 
 if TYPE_CHECKING:
     from tools.preflight.rules import Finding, Rule, StackFacts
 
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-BUCKET = "gcp:storage/bucket:Bucket"
-PROJECT_IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
-BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
-SA_KEY = "gcp:serviceaccount/key:Key"
-CONTACT = "gcp:essentialcontacts/contact:Contact"
+FUNCTION = gcp_types.CLOUD_FUNCTION
+RUN_SERVICE = gcp_types.CLOUD_RUN_SERVICE
+BUCKET = gcp_types.STORAGE_BUCKET
+PROJECT_IAM_MEMBER = gcp_types.PROJECT_IAM_MEMBER
+BUCKET_IAM_MEMBER = gcp_types.STORAGE_BUCKET_IAM_MEMBER
+SA_KEY = gcp_types.SERVICE_ACCOUNT_KEY
+CONTACT = gcp_types.ESSENTIAL_CONTACT
 STORAGE_ACL_TYPES = frozenset(
     {
-        "gcp:storage/bucketACL:BucketACL",
-        "gcp:storage/objectACL:ObjectACL",
-        "gcp:storage/defaultObjectACL:DefaultObjectACL",
-        "gcp:storage/bucketAccessControl:BucketAccessControl",
-        "gcp:storage/objectAccessControl:ObjectAccessControl",
-        "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+        gcp_types.STORAGE_BUCKET_ACL,
+        gcp_types.STORAGE_OBJECT_ACL,
+        gcp_types.STORAGE_DEFAULT_OBJECT_ACL,
+        gcp_types.STORAGE_BUCKET_ACCESS_CONTROL,
+        gcp_types.STORAGE_OBJECT_ACCESS_CONTROL,
+        gcp_types.STORAGE_DEFAULT_OBJECT_ACCESS_CONTROL,
     }
 )
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
@@ -352,7 +353,7 @@ def public_access_prevention(render: Render, facts: StackFacts) -> Iterator[Find
     if PUBLIC_ACCESS_PREVENTION not in facts.organization.enforced():
         return
     for node in render.nodes.values():
-        if not (node.type.startswith("gcp:storage/") and _is_iam(node)):
+        if not (node.type.startswith(gcp_types.module_prefix("storage")) and _is_iam(node)):
             continue
         for role, member in _members(node):
             if member in PUBLIC_MEMBERS:

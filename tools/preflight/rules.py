@@ -12,6 +12,7 @@ from typing import Any
 
 from infra.iam.propagation import GRANTS, SECONDS
 from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
+from library import gcp_types
 from tools.preflight.budget import budget_follows_the_estimate
 from tools.preflight.canonical import fields_in_canonical_form
 from tools.preflight.findings import Finding, Rule, StackFacts
@@ -20,24 +21,24 @@ from tools.render.normalise import UNKNOWN
 
 __all__ = ["RULES", "Finding", "Rule", "StackFacts", "check"]
 
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
-SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
-SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-LOG_METRIC = "gcp:logging/metric:Metric"
-ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+FUNCTION = gcp_types.CLOUD_FUNCTION
+RUN_SERVICE = gcp_types.CLOUD_RUN_SERVICE
+SUBSCRIPTION = gcp_types.PUBSUB_SUBSCRIPTION
+SCHEDULER_JOB = gcp_types.SCHEDULER_JOB
+SECRET_VERSION = gcp_types.SECRET_VERSION
+LOG_METRIC = gcp_types.LOG_METRIC
+ALERT_POLICY = gcp_types.ALERT_POLICY
 BUILD = "pulumi-python:dynamic:Resource"
-SA_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
+SA_IAM_MEMBER = gcp_types.SERVICE_ACCOUNT_IAM_MEMBER
 GRANT_TYPES = frozenset(
     {
-        "gcp:projects/iAMMember:IAMMember",
-        "gcp:pubsub/topicIAMMember:TopicIAMMember",
-        "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
-        "gcp:secretmanager/secretIamMember:SecretIamMember",
-        "gcp:storage/bucketIAMMember:BucketIAMMember",
-        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+        gcp_types.PROJECT_IAM_MEMBER,
+        gcp_types.PUBSUB_TOPIC_IAM_MEMBER,
+        gcp_types.PUBSUB_SUBSCRIPTION_IAM_MEMBER,
+        gcp_types.SECRET_IAM_MEMBER,
+        gcp_types.STORAGE_BUCKET_IAM_MEMBER,
+        gcp_types.ARTIFACT_REPOSITORY_IAM_MEMBER,
+        gcp_types.CLOUD_RUN_SERVICE_IAM_MEMBER,
         SA_IAM_MEMBER,
     }
 )
@@ -321,7 +322,7 @@ PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;*]+$")
 def archives_pin_what_the_tests_ran(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """Each uploaded archive's requirements are exact pins (Cloud Build installs them as
     written: a range resolves to the day's newest release, not the tested one)."""
-    for node in render.of_type("gcp:storage/bucketObject:BucketObject"):
+    for node in render.of_type(gcp_types.STORAGE_BUCKET_OBJECT):
         name = str(node.inputs.get("name", ""))
         if not name.startswith("agents/"):
             continue

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.render.manifest import STACKS, manifest_json, render_stack
 
 DEFAULT_OUT = Path("rendered")

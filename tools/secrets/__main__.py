@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from infra.catalogue import load_catalogue
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.secrets.formats import FORMATS, MAX_VALUE_BYTES, problem
 
 

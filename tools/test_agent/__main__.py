@@ -13,7 +13,7 @@ import os
 import sys
 
 from infra.catalogue import load_catalogue
-from infra.catalogue_errors import exits_on_catalogue_error
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.new_agent.__main__ import AGENT_TESTS, REPO_ROOT
 from tools.new_agent.scaffold import agent_test_path
 

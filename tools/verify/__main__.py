@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
-from infra.catalogue_errors import exits_on_catalogue_error
 from infra.offline.harness import stack_config
 from infra.settings import parse_settings
+from tools.catalogue_errors import exits_on_catalogue_error
 from tools.verify.checks import Finding, Report
 from tools.verify.compute import ClientComputeReader, ComputeReader, check_compute
 from tools.verify.pubsub import check_dead_letters, check_subscriptions, check_topics

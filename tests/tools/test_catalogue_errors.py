@@ -8,8 +8,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from infra.catalogue_errors import EXIT_INVALID_CATALOGUE
 from infra.offline.harness import run_under_mocks, stack_config
+from tools.catalogue_errors import EXIT_INVALID_CATALOGUE
 
 PROBLEM = "reminders/agent.yaml: colour: unknown field"
 
