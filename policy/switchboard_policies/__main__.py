@@ -14,7 +14,7 @@ from infra.settings import SettingsError
 from library.command_errors import exits_on
 
 from .registry import run_policies
-from .sources import load_manifest, manifest_context, resources_from_manifest
+from .renders import load_manifest, manifest_context, resources_from_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
