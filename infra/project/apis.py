@@ -100,8 +100,6 @@ RESOURCE_APIS: Mapping[str, tuple[str, ...]] = {
 }
 """Pulumi type token -> the APIs that must be enabled before it is created."""
 
-SERVICE_TYPE = gcp_types.PROJECT_SERVICE
-
 
 class UnknownResourceTypeError(ValueError):
     """A resource type with no entry in :data:`RESOURCE_APIS`."""
@@ -129,7 +127,10 @@ def api_dependencies(
     """
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
-        if not isinstance(args.resource, pulumi.CustomResource) or args.type_ == SERVICE_TYPE:
+        if (
+            not isinstance(args.resource, pulumi.CustomResource)
+            or args.type_ == gcp_types.PROJECT_SERVICE
+        ):
             return None  # type: ignore[return-value]  # None keeps the resource as it is
         needed = sorted(set(apis_for_type(args.type_)) - PREENABLED_APIS)
         missing = [api for api in needed if api not in services]

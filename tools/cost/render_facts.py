@@ -16,8 +16,6 @@ from tools.cost.errors import CostInputError
 
 # memory MiB -> default vCPU of a 2nd-gen function (the table cited above)
 FUNCTION_DEFAULT_CPU = ((128, 0.083), (256, 0.167), (512, 0.333), (1024, 0.583), (2048, 1.0))
-FUNCTION_TYPE = gcp_types.CLOUD_FUNCTION
-SERVICE_TYPE = gcp_types.CLOUD_RUN_SERVICE
 MAX_RESOURCES = 10_000
 
 
@@ -133,10 +131,10 @@ def read_render(render: Mapping[str, Any]) -> RenderFacts:  # noqa: PLR0912
             continue
         rtype, inputs = resource["type"], resource.get("inputs") or {}
         facts.custom_types[rtype] = facts.custom_types.get(rtype, 0) + 1
-        if rtype == FUNCTION_TYPE:
+        if rtype == gcp_types.CLOUD_FUNCTION:
             workload = _function(inputs)
             facts.workloads[workload.agent] = workload
-        elif rtype == SERVICE_TYPE:
+        elif rtype == gcp_types.CLOUD_RUN_SERVICE:
             workload = _service(inputs)
             facts.workloads[workload.agent] = workload
         elif rtype == gcp_types.SCHEDULER_JOB:

@@ -10,18 +10,14 @@ from __future__ import annotations
 from infra.build.spec import IMAGE_INPUTS
 from library import gcp_types
 
-SUBSCRIPTION = gcp_types.PUBSUB_SUBSCRIPTION
-TOPIC = gcp_types.PUBSUB_TOPIC
-BUCKET = gcp_types.STORAGE_BUCKET
-SECRET = gcp_types.SECRET
-DATABASE = gcp_types.FIRESTORE_DATABASE
-
 IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
-    SUBSCRIPTION: frozenset({"name", "project", "topic", "filter", "enableMessageOrdering"}),
-    TOPIC: frozenset({"name", "project"}),
-    BUCKET: frozenset({"name", "project", "location"}),
-    SECRET: frozenset({"secretId", "project", "replication"}),
-    DATABASE: frozenset({"name", "project", "locationId"}),
+    gcp_types.PUBSUB_SUBSCRIPTION: frozenset(
+        {"name", "project", "topic", "filter", "enableMessageOrdering"}
+    ),
+    gcp_types.PUBSUB_TOPIC: frozenset({"name", "project"}),
+    gcp_types.STORAGE_BUCKET: frozenset({"name", "project", "location"}),
+    gcp_types.SECRET: frozenset({"secretId", "project", "replication"}),
+    gcp_types.FIRESTORE_DATABASE: frozenset({"name", "project", "locationId"}),
     gcp_types.CLOUD_FUNCTION: frozenset({"name", "project", "location"}),
     gcp_types.CLOUD_RUN_SERVICE: frozenset({"name", "project", "location"}),
     gcp_types.SERVICE_ACCOUNT: frozenset({"accountId", "project"}),
@@ -41,24 +37,24 @@ IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
 }
 
 STATEFUL_ADVICE: dict[str, str] = {
-    SUBSCRIPTION: (
+    gcp_types.PUBSUB_SUBSCRIPTION: (
         "replacement drops its backlog: drain it or seek first (and its IAM bindings are "
         "gone until recreated); pause publishers or snapshot+seek the new subscription "
         "(docs/runbooks/subscription-backlog.md)"
     ),
-    TOPIC: (
+    gcp_types.PUBSUB_TOPIC: (
         "replacement deletes the topic: publishers fail and its subscriptions are detached "
         "(_deleted-topic_); drain subscribers and pause publishers first"
     ),
-    BUCKET: (
+    gcp_types.STORAGE_BUCKET: (
         "replacement deletes the bucket and every object in it: copy the objects out "
         "first (gcloud storage rsync) or migrate to a new bucket name"
     ),
-    SECRET: (
+    gcp_types.SECRET: (
         "replacement deletes every secret version: export the current value first and "
         "add it back right after, or agents fail to start"
     ),
-    DATABASE: (
+    gcp_types.FIRESTORE_DATABASE: (
         "replacement deletes the database and every document: export it first "
         "(gcloud firestore export gs://...) and plan the import"
     ),

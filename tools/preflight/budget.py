@@ -15,7 +15,6 @@ from tools.cost.errors import CostInputError
 from tools.preflight.findings import Finding, StackFacts
 from tools.preflight.graph import Render
 
-BUDGET = gcp_types.BILLING_BUDGET
 FAR_BELOW = 0.1  # an estimate under a tenth of the budget
 
 
@@ -52,7 +51,7 @@ def estimated_total(render: Render) -> float:
 
 
 def budget_follows_the_estimate(render: Render, facts: StackFacts) -> Iterator[Finding]:
-    budgets = list(render.of_type(BUDGET))
+    budgets = list(render.of_type(gcp_types.BILLING_BUDGET))
     if not budgets:
         return
     try:

@@ -98,13 +98,6 @@ def _canonical_base64(value: Any) -> bool:
         return False
 
 
-DASHBOARD = gcp_types.DASHBOARD
-ALERT = gcp_types.ALERT_POLICY
-SUBSCRIPTION = gcp_types.PUBSUB_SUBSCRIPTION
-TOPIC = gcp_types.PUBSUB_TOPIC
-FUNCTION = gcp_types.CLOUD_FUNCTION
-RUN_SERVICE = gcp_types.CLOUD_RUN_SERVICE
-JOB = gcp_types.SCHEDULER_JOB
 PROVIDER = "terraform-provider-google google/services/"
 NOT_RESOURCE_LABELS = frozenset({gcp_types.NOTIFICATION_CHANNEL})
 """Types whose ``labels`` input is configuration (a channel's address), not resource
@@ -112,7 +105,7 @@ labels (those are its ``userLabels``)."""
 
 RULES: tuple[CanonicalRule, ...] = (
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.tiles[]",
         "a tile at position 0 carries no xPos/yPos (the API omits zero positions; the "
         "provider ignores only keys the API adds, not keys it drops)",
@@ -125,7 +118,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"xPos": 0, "yPos": 4, "width": 9, "height": 4, "widget": {"title": "t"}},
     ),
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.tiles[].widget",
         "no field holds its proto3 default (0, '', false, [], {}, *_UNSPECIFIED, "
         "ALIGN_NONE, REDUCE_NONE): the API's JSON leaves them out",
@@ -134,7 +127,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"title": "t", "xyChart": {"dataSets": [], "chartOptions": {"mode": "COLOR"}}},
     ),
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.columns",
         "an integer 1..48",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 48,
@@ -142,7 +135,7 @@ RULES: tuple[CanonicalRule, ...] = (
         0,
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "conditions[].conditionThreshold.duration",
         "whole seconds, a multiple of 60 ('300s')",
         lambda v: _is_seconds(v) and int(v[:-1]) % 60 == 0,
@@ -150,7 +143,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "conditions[].conditionThreshold.aggregations[].alignmentPeriod",
         "whole seconds ('60s')",
         _is_seconds,
@@ -158,7 +151,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1m",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "alertStrategy.autoClose",
         "whole seconds ('86400s')",
         _is_seconds,
@@ -166,7 +159,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "24h",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "alertStrategy.notificationRateLimit.period",
         "whole seconds ('300s')",
         _is_seconds,
@@ -174,7 +167,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "retryPolicy.minimumBackoff",
         "whole seconds, 0..600 ('10s')",
         _seconds_between(0, 600),
@@ -182,7 +175,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "10.5s",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "retryPolicy.maximumBackoff",
         "whole seconds, 0..600 ('600s')",
         _seconds_between(0, 600),
@@ -190,7 +183,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "10m",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "expirationPolicy.ttl",
         "'' (never expires) or whole seconds of at least one day",
         lambda v: v == "" or _seconds_between(86400, 10**9)(v),
@@ -199,7 +192,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "31d",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "messageRetentionDuration",
         "whole seconds, 600..2678400 (no diff suppression on this field)",
         _seconds_between(600, 2678400),
@@ -207,7 +200,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "deadLetterPolicy.deadLetterTopic",
         "the full name projects/<project>/topics/<topic> (returned so, not suppressed)",
         lambda v: isinstance(v, str) and bool(re.match(r"^projects/[^/]+/topics/[^/]+$", v)),
@@ -215,7 +208,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "billing-on-bookings-dead-letter",
     ),
     CanonicalRule(
-        TOPIC,
+        gcp_types.PUBSUB_TOPIC,
         "messageRetentionDuration",
         "whole seconds",
         _is_seconds,
@@ -223,7 +216,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        FUNCTION,
+        gcp_types.CLOUD_FUNCTION,
         "serviceConfig.availableMemory",
         "an integer with a unit, M/G/Mi/Gi ('512Mi'), returned as written",
         lambda v: isinstance(v, str) and bool(re.match(r"^\d+(Mi|Gi|M|G)$", v)),
@@ -231,7 +224,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "0.5Gi",
     ),
     CanonicalRule(
-        FUNCTION,
+        gcp_types.CLOUD_FUNCTION,
         "serviceConfig.timeoutSeconds",
         "an integer number of seconds",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
@@ -239,7 +232,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "60",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.timeout",
         "seconds with up to nine decimals and an 's' ('30s')",
         lambda v: isinstance(v, str) and bool(re.match(r"^[0-9]+(\.[0-9]{1,9})?s$", v)),
@@ -247,7 +240,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "30",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.containers[].resources.limits.memory",
         "an integer with Mi or Gi ('512Mi'), returned as written",
         lambda v: isinstance(v, str) and bool(re.match(r"^\d+(Mi|Gi)$", v)),
@@ -255,7 +248,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "512M",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.containers[].resources.limits.cpu",
         "one of 1, 2, 4, 6, 8 (or millicpu below 1: '1000m' is not '1')",
         lambda v: v in {"1", "2", "4", "6", "8"} or bool(re.match(r"^[1-9]\d{0,2}m$", str(v))),
@@ -263,7 +256,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1000m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "attemptDeadline",
         "whole seconds, 15..1800 for an HTTP target",
         _seconds_between(15, 1800),
@@ -271,7 +264,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "retryConfig.minBackoffDuration",
         "whole seconds",
         _is_seconds,
@@ -279,7 +272,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "httpTarget.headers",
         "no header the API sets itself (User-Agent, X-Google-*, Content-Length): it is "
         "stripped when read back",
@@ -294,7 +287,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"User-Agent": "switchboard"},
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "httpTarget.body",
         "standard padded base64 (bytes in proto3 JSON)",
         _canonical_base64,
@@ -302,7 +295,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "e30",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "pubsubTarget.data",
         "standard padded base64 (bytes in proto3 JSON)",
         _canonical_base64,
