@@ -53,9 +53,9 @@ from google.cloud import pubsub_v1
 
 from infra.catalogue import Consumer
 from infra.catalogue.filter_language import Filter, parse_filter
+from library.deadletters.attributes import dead_letter_attributes
 from localdev.acks import is_ack
 from localdev.backoff import backoff_seconds
-from localdev.dead_letter import dead_letter_attributes
 from localdev.envelope import push_envelope
 from localdev.trace import (
     ACKED,

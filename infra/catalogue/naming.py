@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import re
 
+from library.deadletters.attributes import DEAD_LETTER_SUFFIX, REDRIVE_ATTRIBUTE
+
 AGENT_NAME_PATTERN = r"[a-z][a-z0-9-]{1,20}[a-z0-9]"
 """Agent names: 3-22 characters, so that ``sb-<agent>-push`` fits a 30-character
 service-account id (GCP: 6-30 of ``[a-z0-9-]``, starting with a letter)."""
 
 SERVICE_ACCOUNT_ID_PATTERN = r"[a-z]([-a-z0-9]{4,28})[a-z0-9]"
-
-REDRIVE_ATTRIBUTE = "redrive_target"
-"""Attribute a redriven message carries: the id of the one subscription that should see
-it again. Every agent subscription's filter admits messages without it, or with its own
-id, so a redrive reaches only the agent that failed."""
-
-DEAD_LETTER_SUFFIX = "-dead-letter"
 
 
 def service_account_id(agent: str) -> str:

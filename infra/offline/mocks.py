@@ -32,6 +32,7 @@ from pulumi.runtime.mocks import MockMonitor
 
 from infra.build.image import RESOURCE_TYPE as DYNAMIC_TYPE  # every dynamic resource's
 from infra.build.spec import BuildSpec
+from library import gcp_types
 
 FAKE_PROJECT_NUMBER = "123456789012"
 
@@ -86,7 +87,7 @@ class GcpMocks(pulumi.runtime.Mocks):
         name = _plain(inputs.get("name")) or args.name
         state = dict(inputs)
         typ = args.typ
-        if typ == "gcp:serviceaccount/account:Account":
+        if typ == gcp_types.SERVICE_ACCOUNT:
             email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
             state.update(
                 email=email,
@@ -95,18 +96,18 @@ class GcpMocks(pulumi.runtime.Mocks):
                 uniqueId=_short_hash(email),
             )
             return state["name"], state
-        if typ == "gcp:pubsub/topic:Topic":
+        if typ == gcp_types.PUBSUB_TOPIC:
             resource_id = f"projects/{project}/topics/{name}"
             return resource_id, state | {"name": name}
-        if typ == "gcp:pubsub/subscription:Subscription":
+        if typ == gcp_types.PUBSUB_SUBSCRIPTION:
             resource_id = f"projects/{project}/subscriptions/{name}"
             return resource_id, state | {"name": name}
-        if typ == "gcp:projects/serviceIdentity:ServiceIdentity":
+        if typ == gcp_types.PROJECT_SERVICE_IDENTITY:
             service = str(inputs.get("service", "")).split(".")[0]
             email = f"service-{FAKE_PROJECT_NUMBER}@gcp-sa-{service}.iam.gserviceaccount.com"
             state.update(email=email, member=f"serviceAccount:{email}")
             return f"projects/{project}/services/{inputs.get('service')}", state
-        if typ == "gcp:cloudfunctionsv2/function:Function":
+        if typ == gcp_types.CLOUD_FUNCTION:
             uri = f"https://{name}-{_short_hash(project, name)}-ew.a.run.app"
             service_config = dict(inputs.get("serviceConfig") or {})
             service_config.update(
@@ -114,27 +115,27 @@ class GcpMocks(pulumi.runtime.Mocks):
             )
             state.update(serviceConfig=service_config, url=uri, state="ACTIVE")
             return f"projects/{project}/locations/{region}/functions/{name}", state
-        if typ == "gcp:cloudrunv2/service:Service":
+        if typ == gcp_types.CLOUD_RUN_SERVICE:
             uri = f"https://{name}-{_short_hash(project, name)}-ew.a.run.app"
             state.update(uri=uri, urls=[uri])
             return f"projects/{project}/locations/{region}/services/{name}", state
-        if typ == "gcp:secretmanager/secret:Secret":
+        if typ == gcp_types.SECRET:
             secret_id = inputs.get("secretId")
             state.update(name=f"projects/{FAKE_PROJECT_NUMBER}/secrets/{secret_id}")
             return f"projects/{project}/secrets/{secret_id}", state
-        if typ == "gcp:secretmanager/secretVersion:SecretVersion":
+        if typ == gcp_types.SECRET_VERSION:
             # A new value is a new version: derive its number's stand-in from the value, so
             # a rotation shows in the render of every workload that pins it.
             data = str(_plain(inputs.get("secretData")))
             version = str(int(hashlib.sha256(data.encode()).hexdigest()[:6], 16))
             state.update(version=version, enabled=True)
             return f"{inputs.get('secret')}/versions/{version}", state
-        if typ == "gcp:storage/bucket:Bucket":
+        if typ == gcp_types.STORAGE_BUCKET:
             state.update(
                 url=f"gs://{name}", selfLink=f"https://www.googleapis.com/storage/v1/b/{name}"
             )
             return name, state
-        if typ == "gcp:artifactregistry/repository:Repository":
+        if typ == gcp_types.ARTIFACT_REPOSITORY:
             repository_id = inputs.get("repositoryId")
             resource_id = f"projects/{project}/locations/{region}/repositories/{repository_id}"
             state.update(name=repository_id)
@@ -145,24 +146,24 @@ class GcpMocks(pulumi.runtime.Mocks):
         self, typ: str, resource_name: str, project: str, name: str, state: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         """Firestore, monitoring, logging, billing and network resources."""
-        if typ == "gcp:firestore/database:Database":
+        if typ == gcp_types.FIRESTORE_DATABASE:
             state.update(uid=_short_hash(project, name), etag="mock")
             return f"projects/{project}/databases/{name}", state
         collections = {
-            "gcp:monitoring/notificationChannel:NotificationChannel": "notificationChannels",
-            "gcp:monitoring/alertPolicy:AlertPolicy": "alertPolicies",
-            "gcp:monitoring/dashboard:Dashboard": "dashboards",
+            gcp_types.NOTIFICATION_CHANNEL: "notificationChannels",
+            gcp_types.ALERT_POLICY: "alertPolicies",
+            gcp_types.DASHBOARD: "dashboards",
         }
         if typ in collections:
             resource_id = f"projects/{project}/{collections[typ]}/{_short_hash(resource_name)}"
             state.update(name=resource_id)
             return resource_id, state
-        if typ == "gcp:logging/metric:Metric":
+        if typ == gcp_types.LOG_METRIC:
             return name, state
-        if typ == "gcp:billing/budget:Budget":
+        if typ == gcp_types.BILLING_BUDGET:
             state.update(name=f"billingAccounts/mock/budgets/{_short_hash(resource_name)}")
             return state["name"], state
-        if typ in ("gcp:compute/network:Network", "gcp:compute/subnetwork:Subnetwork"):
+        if typ in (gcp_types.COMPUTE_NETWORK, gcp_types.COMPUTE_SUBNETWORK):
             kind = (
                 "global/networks"
                 if typ.endswith("Network")
@@ -172,7 +173,7 @@ class GcpMocks(pulumi.runtime.Mocks):
             link = f"https://www.googleapis.com/compute/v1/{resource_id}"
             state.update(selfLink=link, name=name)
             return resource_id, state
-        if typ == "gcp:compute/address:Address":
+        if typ == gcp_types.COMPUTE_ADDRESS:
             region = state.get("region")
             resource_id = f"projects/{project}/regions/{region}/addresses/{name}"
             link = f"https://www.googleapis.com/compute/v1/{resource_id}"
@@ -184,15 +185,15 @@ class GcpMocks(pulumi.runtime.Mocks):
         self, typ: str, resource_name: str, project: str, name: str, state: dict[str, Any]
     ) -> tuple[str, dict[str, Any]]:
         """KMS and Workload Identity Federation (the bootstrap program's), ids as GCP's."""
-        if typ == "gcp:kms/keyRing:KeyRing":
+        if typ == gcp_types.KMS_KEY_RING:
             return f"projects/{project}/locations/{state.get('location')}/keyRings/{name}", state
-        if typ == "gcp:kms/cryptoKey:CryptoKey":
+        if typ == gcp_types.KMS_CRYPTO_KEY:
             return f"{_plain(state.get('keyRing'))}/cryptoKeys/{name}", state
         pools = f"projects/{FAKE_PROJECT_NUMBER}/locations/global/workloadIdentityPools"
-        if typ == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool":
+        if typ == gcp_types.WORKLOAD_IDENTITY_POOL:
             state.update(name=f"{pools}/{state.get('workloadIdentityPoolId')}", state="ACTIVE")
             return f"projects/{project}/locations/global/workloadIdentityPools/{name}", state
-        if typ == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
+        if typ == gcp_types.WORKLOAD_IDENTITY_POOL_PROVIDER:
             pool, provider = (
                 state.get("workloadIdentityPoolId"),
                 state.get("workloadIdentityPoolProviderId"),
@@ -205,9 +206,9 @@ class GcpMocks(pulumi.runtime.Mocks):
         return f"{resource_name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        if args.token == "gcp:organizations/getProject:getProject":
+        if args.token == gcp_types.GET_PROJECT:
             return {"number": FAKE_PROJECT_NUMBER, "projectId": args.args.get("projectId")}, []
-        if args.token == "gcp:secretmanager/getSecretVersion:getSecretVersion":
+        if args.token == gcp_types.GET_SECRET_VERSION:
             return self._secret_version(args.args)
         return {}, []
 

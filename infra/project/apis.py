@@ -20,6 +20,8 @@ from collections.abc import Mapping
 
 import pulumi
 
+from library import gcp_types
+
 ARTIFACT_REGISTRY = "artifactregistry.googleapis.com"
 BILLING_BUDGETS = "billingbudgets.googleapis.com"
 CLOUD_BUILD = "cloudbuild.googleapis.com"
@@ -44,61 +46,59 @@ DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
 """Pulumi's one type token for every Python dynamic resource (the agent image build)."""
 
 RESOURCE_APIS: Mapping[str, tuple[str, ...]] = {
-    "gcp:artifactregistry/repository:Repository": (ARTIFACT_REGISTRY,),
-    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": (ARTIFACT_REGISTRY,),
-    "gcp:billing/budget:Budget": (BILLING_BUDGETS,),
+    gcp_types.ARTIFACT_REPOSITORY: (ARTIFACT_REGISTRY,),
+    gcp_types.ARTIFACT_REPOSITORY_IAM_MEMBER: (ARTIFACT_REGISTRY,),
+    gcp_types.BILLING_BUDGET: (BILLING_BUDGETS,),
     # A 2nd-gen function is built by Cloud Build from a GCS archive into Artifact
     # Registry, and served by Cloud Run.
-    "gcp:cloudfunctionsv2/function:Function": (
+    gcp_types.CLOUD_FUNCTION: (
         CLOUD_FUNCTIONS,
         CLOUD_BUILD,
         ARTIFACT_REGISTRY,
         RUN,
         STORAGE,
     ),
-    "gcp:cloudrunv2/service:Service": (RUN, ARTIFACT_REGISTRY),
-    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": (RUN,),
-    "gcp:cloudscheduler/job:Job": (CLOUD_SCHEDULER,),
-    "gcp:compute/address:Address": (COMPUTE,),
-    "gcp:compute/firewall:Firewall": (COMPUTE,),
-    "gcp:compute/network:Network": (COMPUTE,),
-    "gcp:compute/router:Router": (COMPUTE,),
-    "gcp:compute/routerNat:RouterNat": (COMPUTE,),
-    "gcp:compute/subnetwork:Subnetwork": (COMPUTE,),
-    "gcp:firestore/backupSchedule:BackupSchedule": (FIRESTORE,),
-    "gcp:firestore/database:Database": (FIRESTORE,),
-    "gcp:firestore/field:Field": (FIRESTORE,),
-    "gcp:firestore/index:Index": (FIRESTORE,),
-    "gcp:logging/metric:Metric": (LOGGING,),
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig": (LOGGING,),
-    "gcp:monitoring/alertPolicy:AlertPolicy": (MONITORING,),
-    "gcp:monitoring/dashboard:Dashboard": (MONITORING,),
-    "gcp:monitoring/notificationChannel:NotificationChannel": (MONITORING,),
+    gcp_types.CLOUD_RUN_SERVICE: (RUN, ARTIFACT_REGISTRY),
+    gcp_types.CLOUD_RUN_SERVICE_IAM_MEMBER: (RUN,),
+    gcp_types.SCHEDULER_JOB: (CLOUD_SCHEDULER,),
+    gcp_types.COMPUTE_ADDRESS: (COMPUTE,),
+    gcp_types.COMPUTE_FIREWALL: (COMPUTE,),
+    gcp_types.COMPUTE_NETWORK: (COMPUTE,),
+    gcp_types.COMPUTE_ROUTER: (COMPUTE,),
+    gcp_types.COMPUTE_ROUTER_NAT: (COMPUTE,),
+    gcp_types.COMPUTE_SUBNETWORK: (COMPUTE,),
+    gcp_types.FIRESTORE_BACKUP_SCHEDULE: (FIRESTORE,),
+    gcp_types.FIRESTORE_DATABASE: (FIRESTORE,),
+    gcp_types.FIRESTORE_FIELD: (FIRESTORE,),
+    gcp_types.FIRESTORE_INDEX: (FIRESTORE,),
+    gcp_types.LOG_METRIC: (LOGGING,),
+    gcp_types.LOG_BUCKET_CONFIG: (LOGGING,),
+    gcp_types.ALERT_POLICY: (MONITORING,),
+    gcp_types.DASHBOARD: (MONITORING,),
+    gcp_types.NOTIFICATION_CHANNEL: (MONITORING,),
     # Project IAM is read-modify-write of the project's policy (Resource Manager).
-    "gcp:projects/iAMMember:IAMMember": (RESOURCE_MANAGER,),
+    gcp_types.PROJECT_IAM_MEMBER: (RESOURCE_MANAGER,),
     # Audit configs live in the project's IAM policy (read-modify-write, Resource Manager).
-    "gcp:projects/iAMAuditConfig:IAMAuditConfig": (RESOURCE_MANAGER,),
-    "gcp:projects/service:Service": (SERVICE_USAGE,),
-    "gcp:projects/serviceIdentity:ServiceIdentity": (SERVICE_USAGE,),
-    "gcp:pubsub/subscription:Subscription": (PUBSUB,),
-    "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": (PUBSUB,),
-    "gcp:pubsub/topic:Topic": (PUBSUB,),
-    "gcp:pubsub/topicIAMMember:TopicIAMMember": (PUBSUB,),
-    "gcp:secretmanager/secret:Secret": (SECRET_MANAGER,),
-    "gcp:secretmanager/secretIamMember:SecretIamMember": (SECRET_MANAGER,),
-    "gcp:secretmanager/secretVersion:SecretVersion": (SECRET_MANAGER,),
-    "gcp:serviceaccount/account:Account": (IAM,),
-    "gcp:serviceaccount/iAMMember:IAMMember": (IAM,),
-    "gcp:storage/bucket:Bucket": (STORAGE,),
-    "gcp:storage/bucketIAMMember:BucketIAMMember": (STORAGE,),
-    "gcp:storage/bucketObject:BucketObject": (STORAGE,),
+    gcp_types.PROJECT_IAM_AUDIT_CONFIG: (RESOURCE_MANAGER,),
+    gcp_types.PROJECT_SERVICE: (SERVICE_USAGE,),
+    gcp_types.PROJECT_SERVICE_IDENTITY: (SERVICE_USAGE,),
+    gcp_types.PUBSUB_SUBSCRIPTION: (PUBSUB,),
+    gcp_types.PUBSUB_SUBSCRIPTION_IAM_MEMBER: (PUBSUB,),
+    gcp_types.PUBSUB_TOPIC: (PUBSUB,),
+    gcp_types.PUBSUB_TOPIC_IAM_MEMBER: (PUBSUB,),
+    gcp_types.SECRET: (SECRET_MANAGER,),
+    gcp_types.SECRET_IAM_MEMBER: (SECRET_MANAGER,),
+    gcp_types.SECRET_VERSION: (SECRET_MANAGER,),
+    gcp_types.SERVICE_ACCOUNT: (IAM,),
+    gcp_types.SERVICE_ACCOUNT_IAM_MEMBER: (IAM,),
+    gcp_types.STORAGE_BUCKET: (STORAGE,),
+    gcp_types.STORAGE_BUCKET_IAM_MEMBER: (STORAGE,),
+    gcp_types.STORAGE_BUCKET_OBJECT: (STORAGE,),
     # The image build (infra/build): Cloud Run's source build runs on Cloud Build, reads
     # the archive from GCS and pushes to Artifact Registry.
     DYNAMIC_RESOURCE: (RUN, CLOUD_BUILD, ARTIFACT_REGISTRY, STORAGE),
 }
 """Pulumi type token -> the APIs that must be enabled before it is created."""
-
-SERVICE_TYPE = "gcp:projects/service:Service"
 
 
 class UnknownResourceTypeError(ValueError):
@@ -127,7 +127,10 @@ def api_dependencies(
     """
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
-        if not isinstance(args.resource, pulumi.CustomResource) or args.type_ == SERVICE_TYPE:
+        if (
+            not isinstance(args.resource, pulumi.CustomResource)
+            or args.type_ == gcp_types.PROJECT_SERVICE
+        ):
             return None  # type: ignore[return-value]  # None keeps the resource as it is
         needed = sorted(set(apis_for_type(args.type_)) - PREENABLED_APIS)
         missing = [api for api in needed if api not in services]

@@ -6,8 +6,8 @@ import threading
 from typing import Any
 
 from infra.catalogue import Catalogue
-from tools.deadletters.operations import DeadLetterOps
-from tools.deadletters.records import DeadLetter
+from library.deadletters.operations import DeadLetterOps
+from library.deadletters.records import DeadLetter
 
 MAX_LISTED = 500
 MAX_DATA_CHARS = 16_000

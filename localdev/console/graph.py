@@ -1,13 +1,13 @@
 """The catalogue's picture for the page: the graph and layout of ``docs/topology.svg``
-(tools/topology), as JSON the page draws, each edge keyed by what its live counts follow."""
+(library/topology), as JSON the page draws, each edge keyed by what its live counts follow."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from infra.catalogue import Catalogue
-from tools.topology.graph import Edge, build_graph, node_id
-from tools.topology.svg import EDGE_STYLE, FILL, NODE_HEIGHT, edge_geometry, layout
+from library.topology.graph import Edge, build_graph, node_id
+from library.topology.svg import EDGE_STYLE, FILL, NODE_HEIGHT, edge_geometry, layout
 
 
 def edge_keys(catalogue: Catalogue, edges: list[Edge]) -> list[str]:

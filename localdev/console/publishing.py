@@ -1,5 +1,5 @@
 """The console's publish form: the event types the catalogue declares, with their
-schemas and a valid example of each (``tools/new_agent/examples.py``, the examples the
+schemas and a valid example of each (``library/event_examples.py``, the examples the
 scaffold's tests start from), and publishing through ``localdev.publish`` (the same path
 as ``make publish``)."""
 
@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from infra.catalogue import FUNCTIONS_DIR, Catalogue
+from library.event_examples import example
 from localdev.console.guard import RefusedError
-from tools.new_agent.examples import example
 
 MAX_EVENT_TYPES = 200
 

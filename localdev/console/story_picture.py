@@ -18,7 +18,7 @@ Which lane a mark goes on:
   document committed at the same instant as a claim belongs to that claim's agent; else
   the Firestore agent whose delivery was running when it was written (the nearest one);
 - a third-party call: among the agents holding that third party's credentials
-  (``tools/topology``'s table of secret prefixes), the one whose delivery was running;
+  (``library/topology``'s table of secret prefixes), the one whose delivery was running;
 - a dead letter: the agent of the subscription it came from.
 A document shows its last write only (Firestore keeps no history).
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.catalogue import Catalogue
-from tools.topology.graph import THIRD_PARTIES
+from library.topology.graph import THIRD_PARTIES
 
 GAP_MS = 1_500.0
 GAP_KEPT_MS = 250.0
@@ -124,7 +124,7 @@ def _seconds(ms: float) -> str:
 
 def _service_callers(catalogue: Catalogue, service: str) -> list[str]:
     """The agents holding a credential of a sandbox service (``stripe``, ``twilio``,
-    ``calendar``): the secrets whose prefix ``tools/topology`` maps to that API."""
+    ``calendar``): the secrets whose prefix ``library/topology`` maps to that API."""
     prefixes = [p for p, api in THIRD_PARTIES.items() if service and service in api.lower()]
     return [
         name

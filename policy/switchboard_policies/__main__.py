@@ -9,16 +9,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from infra.catalogue import FUNCTIONS_DIR, load_catalogue
-from tools.catalogue_errors import exits_on_catalogue_error
+from infra.catalogue import FUNCTIONS_DIR, CatalogueError, load_catalogue
+from infra.settings import SettingsError
+from library.command_errors import exits_on
 
 from .registry import run_policies
-from .sources import load_manifest, manifest_context, resources_from_manifest
+from .renders import load_manifest, manifest_context, resources_from_manifest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@exits_on_catalogue_error
+@exits_on(CatalogueError, SettingsError)  # as tools.catalogue_errors (a higher layer)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policy.switchboard_policies")
     parser.add_argument("manifests", nargs="*", type=Path)

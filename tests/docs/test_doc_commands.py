@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 import requests
 
+from library.event_examples import example
 from localdev.processes import sandbox_available
 from localdev.trace import read_trace
 from tests.conftest import require_emulators
@@ -43,7 +44,6 @@ from tests.docs.doc_commands import (
     verdict,
 )
 from tests.localdev.harness import wait_for
-from tools.new_agent.examples import example
 
 COMMAND_TIMEOUT = 420
 """One command at most (a render of every stack twice, for ``diff --base``, on 2 busy cores)."""

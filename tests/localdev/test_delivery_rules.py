@@ -1,4 +1,4 @@
-"""The pure delivery rules: envelope, ack codes, backoff, dead-letter attributes."""
+"""The pure delivery rules: envelope, ack codes, backoff."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ import pytest
 
 from localdev.acks import ACK_STATUS_CODES, is_ack
 from localdev.backoff import backoff_seconds, schedule
-from localdev.dead_letter import (
-    DELIVERY_COUNT,
-    SOURCE_SUBSCRIPTION,
-    SOURCE_SUBSCRIPTION_PROJECT,
-    SOURCE_TOPIC_PUBLISH_TIME,
-    dead_letter_attributes,
-)
 from localdev.delivery import in_flight_limit
 from localdev.envelope import push_envelope, rfc3339
 
@@ -96,31 +89,10 @@ def test_backoff_rejects_nonsense() -> None:
         backoff_seconds(1, 10, 5)
 
 
-def test_dead_letter_attributes_keep_the_originals_and_add_the_source() -> None:
-    original = {"type": "booking.requested", "event_id": "e1"}
-    forwarded = dead_letter_attributes(
-        original,
-        delivery_count=5,
-        subscription_id="scheduler-on-bookings",
-        project="switchboard-local",
-        publish_time=PUBLISHED,
-    )
-    assert forwarded == {
-        "type": "booking.requested",
-        "event_id": "e1",
-        DELIVERY_COUNT: "5",
-        SOURCE_SUBSCRIPTION: "scheduler-on-bookings",
-        SOURCE_SUBSCRIPTION_PROJECT: "switchboard-local",
-        SOURCE_TOPIC_PUBLISH_TIME: "2026-11-27T00:02:09.342Z",
-    }
-    assert original == {"type": "booking.requested", "event_id": "e1"}
+def test_a_crashing_agent_is_restarted_with_a_growing_delay() -> None:
+    from localdev.supervisor import restart_delay
 
-
-def test_dead_letter_attribute_names_are_pubsubs() -> None:
-    assert DELIVERY_COUNT == "CloudPubSubDeadLetterSourceDeliveryCount"
-    assert SOURCE_SUBSCRIPTION == "CloudPubSubDeadLetterSourceSubscription"
-    assert SOURCE_SUBSCRIPTION_PROJECT == "CloudPubSubDeadLetterSourceSubscriptionProject"
-    assert SOURCE_TOPIC_PUBLISH_TIME == "CloudPubSubDeadLetterSourceTopicPublishTime"
+    assert [restart_delay(n) for n in range(1, 9)] == [0, 1, 2, 4, 8, 16, 30, 30]
 
 
 @pytest.mark.parametrize(
@@ -131,9 +103,3 @@ def test_in_flight_follows_the_manifest_capped(
     concurrency: int, max_instances: int, expected: int
 ) -> None:
     assert in_flight_limit(concurrency, max_instances) == expected
-
-
-def test_a_crashing_agent_is_restarted_with_a_growing_delay() -> None:
-    from localdev.supervisor import restart_delay
-
-    assert [restart_delay(n) for n in range(1, 9)] == [0, 1, 2, 4, 8, 16, 30, 30]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from localdev.dead_letter import (
+from library.deadletters.attributes import (
     DELIVERY_COUNT,
     SOURCE_SUBSCRIPTION,
     SOURCE_SUBSCRIPTION_PROJECT,

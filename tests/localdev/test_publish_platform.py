@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from infra.catalogue import FUNCTIONS_DIR
+from library.event_examples import example
 from localdev.trace import ACKED
 from tests.conftest import require_emulators
 from tests.localdev.harness import REPO, LocalPlatform, wait_for
-from tools.new_agent.examples import example
 
 pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.timeout(240)]
 

@@ -15,11 +15,8 @@ from infra.catalogue import FUNCTIONS_DIR
 from infra.offline.harness import REPO_ROOT
 from policy.switchboard_policies import POLICIES, Context, Resource, run_policies
 from policy.switchboard_policies.__main__ import main as policy_cli
-from policy.switchboard_policies.sources import (
-    manifest_context,
-    public_agents,
-    resources_from_manifest,
-)
+from policy.switchboard_policies.renders import manifest_context, resources_from_manifest
+from policy.switchboard_policies.sources import public_agents
 from tests.tools.conftest import fresh_render
 from tools.render.manifest import STACKS
 

@@ -11,7 +11,7 @@ import pytest
 from infra.catalogue import FUNCTIONS_DIR
 from policy.switchboard_policies import run_policies
 from policy.switchboard_policies.model import UNKNOWN, UnknownValueError, unknown_checking
-from policy.switchboard_policies.sources import manifest_context, resources_from_manifest
+from policy.switchboard_policies.renders import manifest_context, resources_from_manifest
 from tests.tools.conftest import preview_render
 from tools.render.manifest import STACKS
 

@@ -41,9 +41,9 @@ def test_readiness_rules() -> None:
 def test_compute_findings_name_the_broken_agent() -> None:
     catalogue = load_catalogue()
     good = check_compute(catalogue, "p", "europe-west1", FakeCompute())
-    assert all(f.ok for f in good) and len(good) == len(catalogue.agents)
-    bad = [f for f in check_compute(catalogue, "p", "r", FakeCompute("gateway")) if not f.ok]
-    assert [(f.resource, f.message) for f in bad] == [("gateway", "missing")]
+    assert all(f.status == "ok" for f in good) and len(good) == len(catalogue.agents)
+    bad = [f for f in check_compute(catalogue, "p", "r", FakeCompute("gateway")) if f.failed]
+    assert [(f.resource, f.problem) for f in bad] == [("gateway", "missing")]
 
 
 class FakeComputeApis:
@@ -131,7 +131,7 @@ def test_the_official_clients_read_each_agent_from_its_api(compute_apis: FakeCom
         [("GET", f"/v2/{location}/functions/{name}") for name in functions]
         + [("GET", f"/v2/{location}/services/{name}") for name in services]
     )
-    failed = {(f.resource, f.message) for f in findings if not f.ok}
+    failed = {(f.resource, f.problem) for f in findings if f.failed}
     assert failed == {(broken_function, "state FAILED"), (missing_service, "missing")}
     assert len(findings) == len(catalogue.agents)
 
@@ -159,7 +159,7 @@ def pubsub_project(emulators: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 def test_emulator_topology_verifies_clean(pubsub_project: str) -> None:
     report = verify(pubsub_project, "europe-west1", check_compute_state=False, require_push=False)
     assert report.ok, report.text()
-    checks = {f.check for f in report.findings}
+    checks = {f.rule for f in report.findings}
     assert {"topic exists", "subscription matches", "dead letters empty"} <= checks
 
 
@@ -200,4 +200,4 @@ def test_missing_mismatched_and_dead_letters_are_reported(
     assert any("billing-on-payments-dead-letter: 1 message(s) waiting" in line for line in failed)
     # the peek did not ack: the dead letter is still there on a second run
     again = verify(pubsub_project, "r", check_compute_state=False, require_push=False)
-    assert any(f.resource == "billing-on-payments-dead-letter" and not f.ok for f in again.findings)
+    assert any(f.resource == "billing-on-payments-dead-letter" and f.failed for f in again.findings)

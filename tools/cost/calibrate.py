@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.catalogue.loader import load_catalogue
+from library import gcp_types
+from library.render_format import load
 from localdev.scenario_client import PlatformClient
 from localdev.scenarios import _request_booking, _slot, customer_name, customer_phone, run
 from localdev.trace import read_trace
@@ -39,11 +40,10 @@ MAX_RUNS = 20
 
 def ttl_collections(render_path: Path = REPO / "rendered" / "dev.json") -> frozenset[str]:
     """Collections with a TTL policy in the render (their documents do not accumulate)."""
-    render = json.loads(render_path.read_text())
     return frozenset(
-        r["inputs"]["collection"]
-        for r in render["resources"]
-        if r["type"] == "gcp:firestore/field:Field" and "ttlConfig" in r.get("inputs", {})
+        r.inputs["collection"]
+        for r in load(render_path).resources
+        if r.type == gcp_types.FIRESTORE_FIELD and "ttlConfig" in r.inputs
     )
 
 

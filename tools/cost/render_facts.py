@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from library import gcp_types
 from tools.cost.errors import CostInputError
 
 # memory MiB -> default vCPU of a 2nd-gen function (the table cited above)
 FUNCTION_DEFAULT_CPU = ((128, 0.083), (256, 0.167), (512, 0.333), (1024, 0.583), (2048, 1.0))
-FUNCTION_TYPE = "gcp:cloudfunctionsv2/function:Function"
-SERVICE_TYPE = "gcp:cloudrunv2/service:Service"
 MAX_RESOURCES = 10_000
 
 
@@ -132,13 +131,13 @@ def read_render(render: Mapping[str, Any]) -> RenderFacts:  # noqa: PLR0912
             continue
         rtype, inputs = resource["type"], resource.get("inputs") or {}
         facts.custom_types[rtype] = facts.custom_types.get(rtype, 0) + 1
-        if rtype == FUNCTION_TYPE:
+        if rtype == gcp_types.CLOUD_FUNCTION:
             workload = _function(inputs)
             facts.workloads[workload.agent] = workload
-        elif rtype == SERVICE_TYPE:
+        elif rtype == gcp_types.CLOUD_RUN_SERVICE:
             workload = _service(inputs)
             facts.workloads[workload.agent] = workload
-        elif rtype == "gcp:cloudscheduler/job:Job":
+        elif rtype == gcp_types.SCHEDULER_JOB:
             facts.jobs.append(
                 Job(
                     name=inputs.get("name", resource["name"]),
@@ -147,12 +146,12 @@ def read_render(render: Mapping[str, Any]) -> RenderFacts:  # noqa: PLR0912
                     pubsub="pubsubTarget" in inputs,
                 )
             )
-        elif rtype == "gcp:firestore/database:Database":
+        elif rtype == gcp_types.FIRESTORE_DATABASE:
             facts.pitr = inputs.get("pointInTimeRecoveryEnablement", "").endswith("_ENABLED")
-        elif rtype == "gcp:firestore/backupSchedule:BackupSchedule":
+        elif rtype == gcp_types.FIRESTORE_BACKUP_SCHEDULE:
             facts.backup_retention_days.append(_seconds(inputs.get("retention")) / 86400)
             facts.backup_every_days.append(7.0 if "weeklyRecurrence" in inputs else 1.0)
-        elif rtype == "gcp:storage/bucket:Bucket":
+        elif rtype == gcp_types.STORAGE_BUCKET:
             ages = [
                 rule["condition"]["age"]
                 for rule in inputs.get("lifecycleRules") or []
@@ -162,19 +161,19 @@ def read_render(render: Mapping[str, Any]) -> RenderFacts:  # noqa: PLR0912
             facts.buckets[role] = Bucket(
                 role=role, location=inputs.get("location", ""), age_days=min(ages, default=None)
             )
-        elif rtype == "gcp:logging/projectBucketConfig:ProjectBucketConfig":
+        elif rtype == gcp_types.LOG_BUCKET_CONFIG:
             facts.log_retention_days = int(inputs.get("retentionDays") or 30)
-        elif rtype == "gcp:pubsub/subscription:Subscription" and "deadLetterPolicy" in inputs:
+        elif rtype == gcp_types.PUBSUB_SUBSCRIPTION and "deadLetterPolicy" in inputs:
             attempts = int(inputs["deadLetterPolicy"].get("maxDeliveryAttempts") or 5)
             facts.subscriptions[inputs.get("name", resource["name"])] = (
                 str(inputs.get("filter") or ""),
                 attempts,
             )
-        elif rtype == "gcp:compute/routerNat:RouterNat":
+        elif rtype == gcp_types.COMPUTE_ROUTER_NAT:
             facts.nat = True
-        elif rtype == "gcp:compute/address:Address":
+        elif rtype == gcp_types.COMPUTE_ADDRESS:
             facts.nat_addresses += 1
-        elif rtype == "gcp:artifactregistry/repository:Repository":
+        elif rtype == gcp_types.ARTIFACT_REPOSITORY:
             facts.repositories += 1
         elif rtype == "pulumi-python:dynamic:Resource" and "image_name" in inputs:
             facts.builds += 1

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from library.deadletters.operations import DeadLetterOps
+from library.deadletters.records import DeadLetter
 from localdev.state import DEFAULT_STATE_DIR, STATE_FILE, NoPlatformError, read_state
 from tools.catalogue_errors import exits_on_catalogue_error
-from tools.deadletters.operations import DeadLetterOps
-from tools.deadletters.records import DeadLetter
 
 
 def resolve_project(explicit: str | None) -> str:

@@ -1,10 +1,13 @@
-"""Compare two manifests: added, removed and changed resources, property by property."""
+"""Compare two manifests: added, removed and changed resources, property by property.
+
+Both sides are read with :mod:`library.render_format`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from library.render_format import Resource, parse
 from tools.diff.hazards import REMOVAL_ADVICE, STATEFUL_ADVICE, forces_replacement
 
 Kind = Literal["added", "removed", "changed", "replaced"]
@@ -76,21 +79,21 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _resource_view(resource: dict[str, Any]) -> dict[str, Any]:
+def _resource_view(resource: Resource) -> dict[str, Any]:
     """What is compared: inputs, options, parent and dependencies."""
     return {
-        "inputs": resource.get("inputs", {}),
-        "options": resource.get("options", {}),
-        "parent": resource.get("parent"),
-        "dependencies": resource.get("dependencies", []),
+        "inputs": resource.inputs,
+        "options": resource.options,
+        "parent": resource.parent,
+        "dependencies": list(resource.dependencies),
     }
 
 
 def _property_changes(
-    before: dict[str, Any], after: dict[str, Any], replacements: bool
+    before: Resource, after: Resource, replacements: bool
 ) -> list[PropertyChange]:
     old, new = flatten(_resource_view(before)), flatten(_resource_view(after))
-    replace_on = list(after.get("options", {}).get("replaceOnChanges", []))
+    replace_on = list(after.options.get("replaceOnChanges", []))
     changes = []
     for path in sorted(set(old) | set(new)):
         a, b = old.get(path, MISSING), new.get(path, MISSING)
@@ -99,7 +102,7 @@ def _property_changes(
         replaces = (
             replacements
             and path.startswith("inputs.")
-            and forces_replacement(after["type"], path.removeprefix("inputs."), replace_on)
+            and forces_replacement(after.type, path.removeprefix("inputs."), replace_on)
         )
         changes.append(
             PropertyChange(
@@ -124,22 +127,21 @@ def compare(
 
     ``replacements=False`` when the sides are two different stacks (not a deployment):
     changes are listed but none is classified as a replacement."""
-    old = {r["id"]: r for r in base.get("resources", [])}
-    new = {r["id"]: r for r in head.get("resources", [])}
+    old, new = parse(base).by_id(), parse(head).by_id()
     changes: list[Change] = []
     for rid in sorted(set(old) | set(new)):
         if rid not in old:
             r = new[rid]
-            changes.append(Change(rid, r["type"], r["name"], "added"))
+            changes.append(Change(rid, r.type, r.name, "added"))
         elif rid not in new:
             r = old[rid]
-            changes.append(Change(rid, r["type"], r["name"], "removed"))
+            changes.append(Change(rid, r.type, r.name, "removed"))
         else:
             props = _property_changes(old[rid], new[rid], replacements)
             if not props:
                 continue
             r = new[rid]
             kind: Kind = "replaced" if any(p.replaces for p in props) else "changed"
-            dbr = bool(r.get("options", {}).get("deleteBeforeReplace"))
-            changes.append(Change(rid, r["type"], r["name"], kind, tuple(props), dbr))
+            dbr = bool(r.options.get("deleteBeforeReplace"))
+            changes.append(Change(rid, r.type, r.name, kind, tuple(props), dbr))
     return Diff(base_label, head_label, tuple(changes))

@@ -8,58 +8,53 @@ registration may also declare ``replaceOnChanges``. Replacing one of the
 from __future__ import annotations
 
 from infra.build.spec import IMAGE_INPUTS
-
-SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
-TOPIC = "gcp:pubsub/topic:Topic"
-BUCKET = "gcp:storage/bucket:Bucket"
-SECRET = "gcp:secretmanager/secret:Secret"
-DATABASE = "gcp:firestore/database:Database"
+from library import gcp_types
 
 IMMUTABLE_FIELDS: dict[str, frozenset[str]] = {
-    SUBSCRIPTION: frozenset({"name", "project", "topic", "filter", "enableMessageOrdering"}),
-    TOPIC: frozenset({"name", "project"}),
-    BUCKET: frozenset({"name", "project", "location"}),
-    SECRET: frozenset({"secretId", "project", "replication"}),
-    DATABASE: frozenset({"name", "project", "locationId"}),
-    "gcp:cloudfunctionsv2/function:Function": frozenset({"name", "project", "location"}),
-    "gcp:cloudrunv2/service:Service": frozenset({"name", "project", "location"}),
-    "gcp:serviceaccount/account:Account": frozenset({"accountId", "project"}),
-    "gcp:cloudscheduler/job:Job": frozenset({"name", "project", "region"}),
-    "gcp:artifactregistry/repository:Repository": frozenset(
-        {"repositoryId", "project", "location", "format"}
+    gcp_types.PUBSUB_SUBSCRIPTION: frozenset(
+        {"name", "project", "topic", "filter", "enableMessageOrdering"}
     ),
-    "gcp:storage/bucketObject:BucketObject": frozenset({"name", "bucket", "source"}),
-    "gcp:firestore/backupSchedule:BackupSchedule": frozenset({"database", "project"}),
-    "gcp:firestore/index:Index": frozenset(
+    gcp_types.PUBSUB_TOPIC: frozenset({"name", "project"}),
+    gcp_types.STORAGE_BUCKET: frozenset({"name", "project", "location"}),
+    gcp_types.SECRET: frozenset({"secretId", "project", "replication"}),
+    gcp_types.FIRESTORE_DATABASE: frozenset({"name", "project", "locationId"}),
+    gcp_types.CLOUD_FUNCTION: frozenset({"name", "project", "location"}),
+    gcp_types.CLOUD_RUN_SERVICE: frozenset({"name", "project", "location"}),
+    gcp_types.SERVICE_ACCOUNT: frozenset({"accountId", "project"}),
+    gcp_types.SCHEDULER_JOB: frozenset({"name", "project", "region"}),
+    gcp_types.ARTIFACT_REPOSITORY: frozenset({"repositoryId", "project", "location", "format"}),
+    gcp_types.STORAGE_BUCKET_OBJECT: frozenset({"name", "bucket", "source"}),
+    gcp_types.FIRESTORE_BACKUP_SCHEDULE: frozenset({"database", "project"}),
+    gcp_types.FIRESTORE_INDEX: frozenset(
         {"project", "database", "collection", "queryScope", "fields", "apiScope"}
     ),
-    "gcp:compute/network:Network": frozenset({"name", "project", "autoCreateSubnetworks"}),
-    "gcp:compute/subnetwork:Subnetwork": frozenset({"name", "project", "network", "region"}),
-    "gcp:logging/metric:Metric": frozenset({"name", "project"}),
+    gcp_types.COMPUTE_NETWORK: frozenset({"name", "project", "autoCreateSubnetworks"}),
+    gcp_types.COMPUTE_SUBNETWORK: frozenset({"name", "project", "network", "region"}),
+    gcp_types.LOG_METRIC: frozenset({"name", "project"}),
     # Python dynamic resources (the image build, infra/build): its provider answers
     # "replace" for every input that shapes the image
     "pulumi-python:dynamic:Resource": frozenset(IMAGE_INPUTS),
 }
 
 STATEFUL_ADVICE: dict[str, str] = {
-    SUBSCRIPTION: (
+    gcp_types.PUBSUB_SUBSCRIPTION: (
         "replacement drops its backlog: drain it or seek first (and its IAM bindings are "
         "gone until recreated); pause publishers or snapshot+seek the new subscription "
         "(docs/runbooks/subscription-backlog.md)"
     ),
-    TOPIC: (
+    gcp_types.PUBSUB_TOPIC: (
         "replacement deletes the topic: publishers fail and its subscriptions are detached "
         "(_deleted-topic_); drain subscribers and pause publishers first"
     ),
-    BUCKET: (
+    gcp_types.STORAGE_BUCKET: (
         "replacement deletes the bucket and every object in it: copy the objects out "
         "first (gcloud storage rsync) or migrate to a new bucket name"
     ),
-    SECRET: (
+    gcp_types.SECRET: (
         "replacement deletes every secret version: export the current value first and "
         "add it back right after, or agents fail to start"
     ),
-    DATABASE: (
+    gcp_types.FIRESTORE_DATABASE: (
         "replacement deletes the database and every document: export it first "
         "(gcloud firestore export gs://...) and plan the import"
     ),

@@ -18,6 +18,7 @@ from typing import Any
 from tools.render.manifest import manifest_json, render_stack
 
 TOOLS_DIR = Path(__file__).resolve().parents[1]
+LIBRARY_DIR = TOOLS_DIR.parent / "library"
 
 
 class RefRenderError(RuntimeError):
@@ -73,13 +74,18 @@ def _extract(repo: Path, ref: str, target: Path) -> None:
 
 def render_refs(repo: Path, ref: str, stacks: list[str]) -> dict[str, dict[str, Any]]:
     """Render ``stacks`` as they are at git ``ref``, with *this* checkout's renderer (the
-    ref may predate tools/), in a subprocess so the ref's own infra/ is imported."""
+    ref may predate tools/), in a subprocess so the ref's own infra/ is imported, and the
+    ref's own library/ (this checkout's when the ref predates it: the renderer needs it)."""
     with tempfile.TemporaryDirectory(prefix="switchboard-ref-") as temp:
         tree, runner, out = Path(temp, "tree"), Path(temp, "runner"), Path(temp, "out")
+        fallback = Path(temp, "fallback")
         tree.mkdir()
         _extract(repo, ref, tree)
-        shutil.copytree(TOOLS_DIR, runner / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(runner), str(tree)])}
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(TOOLS_DIR, runner / "tools", ignore=ignore)
+        shutil.copytree(LIBRARY_DIR, fallback / "library", ignore=ignore)
+        path = [str(runner), str(tree), str(fallback)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         for stack in stacks:
             result = subprocess.run(
                 [sys.executable, "-m", "tools.render", stack, "--out", str(out), "--quiet"],

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from infra.catalogue.loader import CATALOGUE_FILE, MANIFEST_FILE
+from library.event_examples import example
 from tools.new_agent import templates
-from tools.new_agent.examples import example
 from tools.schemas.registry import events_module
 
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")

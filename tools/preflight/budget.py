@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from library import gcp_types
 from tools.cost.errors import CostInputError
 from tools.preflight.findings import Finding, StackFacts
 from tools.preflight.graph import Render
 
-BUDGET = "gcp:billing/budget:Budget"
 FAR_BELOW = 0.1  # an estimate under a tenth of the budget
 
 
@@ -51,7 +51,7 @@ def estimated_total(render: Render) -> float:
 
 
 def budget_follows_the_estimate(render: Render, facts: StackFacts) -> Iterator[Finding]:
-    budgets = list(render.of_type(BUDGET))
+    budgets = list(render.of_type(gcp_types.BILLING_BUDGET))
     if not budgets:
         return
     try:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from library import gcp_types
 from tools.preflight.findings import Finding, StackFacts
 from tools.preflight.graph import Render
 from tools.render.normalise import SECRET, UNKNOWN
@@ -97,21 +98,14 @@ def _canonical_base64(value: Any) -> bool:
         return False
 
 
-DASHBOARD = "gcp:monitoring/dashboard:Dashboard"
-ALERT = "gcp:monitoring/alertPolicy:AlertPolicy"
-SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
-TOPIC = "gcp:pubsub/topic:Topic"
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-JOB = "gcp:cloudscheduler/job:Job"
 PROVIDER = "terraform-provider-google google/services/"
-NOT_RESOURCE_LABELS = frozenset({"gcp:monitoring/notificationChannel:NotificationChannel"})
+NOT_RESOURCE_LABELS = frozenset({gcp_types.NOTIFICATION_CHANNEL})
 """Types whose ``labels`` input is configuration (a channel's address), not resource
 labels (those are its ``userLabels``)."""
 
 RULES: tuple[CanonicalRule, ...] = (
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.tiles[]",
         "a tile at position 0 carries no xPos/yPos (the API omits zero positions; the "
         "provider ignores only keys the API adds, not keys it drops)",
@@ -124,7 +118,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"xPos": 0, "yPos": 4, "width": 9, "height": 4, "widget": {"title": "t"}},
     ),
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.tiles[].widget",
         "no field holds its proto3 default (0, '', false, [], {}, *_UNSPECIFIED, "
         "ALIGN_NONE, REDUCE_NONE): the API's JSON leaves them out",
@@ -133,7 +127,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"title": "t", "xyChart": {"dataSets": [], "chartOptions": {"mode": "COLOR"}}},
     ),
     CanonicalRule(
-        DASHBOARD,
+        gcp_types.DASHBOARD,
         "json:dashboardJson.mosaicLayout.columns",
         "an integer 1..48",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 48,
@@ -141,7 +135,7 @@ RULES: tuple[CanonicalRule, ...] = (
         0,
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "conditions[].conditionThreshold.duration",
         "whole seconds, a multiple of 60 ('300s')",
         lambda v: _is_seconds(v) and int(v[:-1]) % 60 == 0,
@@ -149,7 +143,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "conditions[].conditionThreshold.aggregations[].alignmentPeriod",
         "whole seconds ('60s')",
         _is_seconds,
@@ -157,7 +151,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1m",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "alertStrategy.autoClose",
         "whole seconds ('86400s')",
         _is_seconds,
@@ -165,7 +159,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "24h",
     ),
     CanonicalRule(
-        ALERT,
+        gcp_types.ALERT_POLICY,
         "alertStrategy.notificationRateLimit.period",
         "whole seconds ('300s')",
         _is_seconds,
@@ -173,7 +167,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "retryPolicy.minimumBackoff",
         "whole seconds, 0..600 ('10s')",
         _seconds_between(0, 600),
@@ -181,7 +175,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "10.5s",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "retryPolicy.maximumBackoff",
         "whole seconds, 0..600 ('600s')",
         _seconds_between(0, 600),
@@ -189,7 +183,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "10m",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "expirationPolicy.ttl",
         "'' (never expires) or whole seconds of at least one day",
         lambda v: v == "" or _seconds_between(86400, 10**9)(v),
@@ -198,7 +192,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "31d",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "messageRetentionDuration",
         "whole seconds, 600..2678400 (no diff suppression on this field)",
         _seconds_between(600, 2678400),
@@ -206,7 +200,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        SUBSCRIPTION,
+        gcp_types.PUBSUB_SUBSCRIPTION,
         "deadLetterPolicy.deadLetterTopic",
         "the full name projects/<project>/topics/<topic> (returned so, not suppressed)",
         lambda v: isinstance(v, str) and bool(re.match(r"^projects/[^/]+/topics/[^/]+$", v)),
@@ -214,7 +208,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "billing-on-bookings-dead-letter",
     ),
     CanonicalRule(
-        TOPIC,
+        gcp_types.PUBSUB_TOPIC,
         "messageRetentionDuration",
         "whole seconds",
         _is_seconds,
@@ -222,7 +216,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        FUNCTION,
+        gcp_types.CLOUD_FUNCTION,
         "serviceConfig.availableMemory",
         "an integer with a unit, M/G/Mi/Gi ('512Mi'), returned as written",
         lambda v: isinstance(v, str) and bool(re.match(r"^\d+(Mi|Gi|M|G)$", v)),
@@ -230,7 +224,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "0.5Gi",
     ),
     CanonicalRule(
-        FUNCTION,
+        gcp_types.CLOUD_FUNCTION,
         "serviceConfig.timeoutSeconds",
         "an integer number of seconds",
         lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
@@ -238,7 +232,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "60",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.timeout",
         "seconds with up to nine decimals and an 's' ('30s')",
         lambda v: isinstance(v, str) and bool(re.match(r"^[0-9]+(\.[0-9]{1,9})?s$", v)),
@@ -246,7 +240,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "30",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.containers[].resources.limits.memory",
         "an integer with Mi or Gi ('512Mi'), returned as written",
         lambda v: isinstance(v, str) and bool(re.match(r"^\d+(Mi|Gi)$", v)),
@@ -254,7 +248,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "512M",
     ),
     CanonicalRule(
-        RUN_SERVICE,
+        gcp_types.CLOUD_RUN_SERVICE,
         "template.containers[].resources.limits.cpu",
         "one of 1, 2, 4, 6, 8 (or millicpu below 1: '1000m' is not '1')",
         lambda v: v in {"1", "2", "4", "6", "8"} or bool(re.match(r"^[1-9]\d{0,2}m$", str(v))),
@@ -262,7 +256,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1000m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "attemptDeadline",
         "whole seconds, 15..1800 for an HTTP target",
         _seconds_between(15, 1800),
@@ -270,7 +264,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "5m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "retryConfig.minBackoffDuration",
         "whole seconds",
         _is_seconds,
@@ -278,7 +272,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "1m",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "httpTarget.headers",
         "no header the API sets itself (User-Agent, X-Google-*, Content-Length): it is "
         "stripped when read back",
@@ -293,7 +287,7 @@ RULES: tuple[CanonicalRule, ...] = (
         {"User-Agent": "switchboard"},
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "httpTarget.body",
         "standard padded base64 (bytes in proto3 JSON)",
         _canonical_base64,
@@ -301,7 +295,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "e30",
     ),
     CanonicalRule(
-        JOB,
+        gcp_types.SCHEDULER_JOB,
         "pubsubTarget.data",
         "standard padded base64 (bytes in proto3 JSON)",
         _canonical_base64,
@@ -309,7 +303,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "e30",
     ),
     CanonicalRule(
-        "gcp:firestore/backupSchedule:BackupSchedule",
+        gcp_types.FIRESTORE_BACKUP_SCHEDULE,
         "retention",
         "whole seconds, at most 14 weeks (8467200s)",
         _seconds_between(1, 8467200),
@@ -317,7 +311,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "7d",
     ),
     CanonicalRule(
-        "gcp:firestore/index:Index",
+        gcp_types.FIRESTORE_INDEX,
         "fields[].fieldPath",
         "never __name__ (the API appends it; the provider suppresses only its own copy)",
         lambda v: v != "__name__",
@@ -325,7 +319,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "__name__",
     ),
     CanonicalRule(
-        "gcp:storage/bucket:Bucket",
+        gcp_types.STORAGE_BUCKET,
         "retentionPolicy.retentionPeriod",
         "whole seconds as a decimal string, no unit",
         lambda v: isinstance(v, int | str) and bool(re.match(r"^\d+$", str(v))),
@@ -333,7 +327,7 @@ RULES: tuple[CanonicalRule, ...] = (
         "30d",
     ),
     CanonicalRule(
-        "gcp:artifactregistry/repository:Repository",
+        gcp_types.ARTIFACT_REPOSITORY,
         "cleanupPolicies[].condition.olderThan",
         "whole seconds",
         _is_seconds,

@@ -1,4 +1,5 @@
-"""What every preflight rule takes and returns: the stack's facts and its findings."""
+"""What every preflight rule takes and returns: the stack's facts and its findings
+(:class:`library.findings.Finding`, each with a fix)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from infra.settings import OrganizationPolicySettings
+from library.findings import Finding
 from tools.preflight.graph import Render
 
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    resource: str
-    problem: str
-    fix: str
+__all__ = ["Finding", "Rule", "StackFacts"]
 
 
 @dataclass(frozen=True)

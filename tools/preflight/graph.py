@@ -1,4 +1,6 @@
-"""A render as a graph: resources by id, and what each one waits for (transitively)."""
+"""A render as a graph: resources by id, and what each one waits for (transitively).
+
+The records are :mod:`library.render_format`'s (a node is a rendered resource)."""
 
 from __future__ import annotations
 
@@ -7,24 +9,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from library.render_format import Invoke, parse
+from library.render_format import Resource as Node
 
-@dataclass(frozen=True)
-class Node:
-    id: str
-    type: str
-    name: str
-    custom: bool
-    parent: str | None
-    dependencies: tuple[str, ...]
-    inputs: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Invoke:
-    """A data source the program read while it ran (token and normalised arguments)."""
-
-    token: str
-    args: Mapping[str, Any]
+__all__ = ["Invoke", "Node", "Render"]
 
 
 @dataclass
@@ -40,27 +28,12 @@ class Render:
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> Render:
-        nodes = {
-            r["id"]: Node(
-                id=r["id"],
-                type=r["type"],
-                name=r["name"],
-                custom=bool(r.get("custom")),
-                parent=r.get("parent"),
-                dependencies=tuple(r.get("dependencies") or ()),
-                inputs=r.get("inputs") or {},
-            )
-            for r in manifest["resources"]
-        }
-        invokes = tuple(
-            Invoke(token=str(i["token"]), args=i.get("args") or {})
-            for i in manifest.get("invokes") or ()
-        )
+        rendered = parse(manifest)
         return cls(
-            stack=str(manifest["stack"]),
-            nodes=nodes,
-            mode=str(manifest.get("mode") or "update"),
-            invokes=invokes,
+            stack=rendered.stack,
+            nodes=rendered.by_id(),
+            mode=rendered.mode,
+            invokes=rendered.invokes,
         )
 
     def of_type(self, token: str) -> Iterator[Node]:

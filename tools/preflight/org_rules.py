@@ -40,26 +40,20 @@ from infra.org_policies import (
     REQUIRE_INVOKER_IAM,
     UNIFORM_BUCKET_ACCESS,
 )
+from library import gcp_types
 from tools.preflight.graph import Node, Render
 
 if TYPE_CHECKING:
     from tools.preflight.rules import Finding, Rule, StackFacts
 
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-BUCKET = "gcp:storage/bucket:Bucket"
-PROJECT_IAM_MEMBER = "gcp:projects/iAMMember:IAMMember"
-BUCKET_IAM_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
-SA_KEY = "gcp:serviceaccount/key:Key"
-CONTACT = "gcp:essentialcontacts/contact:Contact"
 STORAGE_ACL_TYPES = frozenset(
     {
-        "gcp:storage/bucketACL:BucketACL",
-        "gcp:storage/objectACL:ObjectACL",
-        "gcp:storage/defaultObjectACL:DefaultObjectACL",
-        "gcp:storage/bucketAccessControl:BucketAccessControl",
-        "gcp:storage/objectAccessControl:ObjectAccessControl",
-        "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl",
+        gcp_types.STORAGE_BUCKET_ACL,
+        gcp_types.STORAGE_OBJECT_ACL,
+        gcp_types.STORAGE_DEFAULT_OBJECT_ACL,
+        gcp_types.STORAGE_BUCKET_ACCESS_CONTROL,
+        gcp_types.STORAGE_OBJECT_ACCESS_CONTROL,
+        gcp_types.STORAGE_DEFAULT_OBJECT_ACCESS_CONTROL,
     }
 )
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
@@ -158,7 +152,7 @@ def _gcf_bucket(render: Render, region: str) -> str:
 def gcf_sources_readable(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """Each 2nd-gen function's build account may read gcf-v2-sources-<number>-<region>
     (objects.get and objects.list) through a grant the function waits for."""
-    for function in render.of_type(FUNCTION):
+    for function in render.of_type(gcp_types.CLOUD_FUNCTION):
         account = str(_get(function.inputs, "buildConfig", "serviceAccount") or "")
         email = account.rsplit("/", 1)[-1]
         if not email:
@@ -176,10 +170,13 @@ def gcf_sources_readable(render: Render, facts: StackFacts) -> Iterator[Finding]
                 continue
             if str(grant.inputs.get("role")) not in OBJECT_READ_ROLES:
                 continue
-            on_project = grant.type == PROJECT_IAM_MEMBER and _condition_admits(
+            on_project = grant.type == gcp_types.PROJECT_IAM_MEMBER and _condition_admits(
                 grant.inputs.get("condition"), names
             )
-            on_bucket = grant.type == BUCKET_IAM_MEMBER and grant.inputs.get("bucket") == bucket
+            on_bucket = (
+                grant.type == gcp_types.STORAGE_BUCKET_IAM_MEMBER
+                and grant.inputs.get("bucket") == bucket
+            )
             if on_project or on_bucket:
                 readers.append(grant)
         waits = render.waits_for(function.id)
@@ -254,7 +251,7 @@ def domain_restricted_sharing(render: Render, facts: StackFacts) -> Iterator[Fin
 def no_service_account_keys(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """iam.disableServiceAccountKeyCreation / ...KeyUpload: no serviceaccount.Key."""
     enforced = facts.organization.enforced()
-    for key in render.of_type(SA_KEY):
+    for key in render.of_type(gcp_types.SERVICE_ACCOUNT_KEY):
         constraint = NO_KEY_UPLOAD if key.inputs.get("publicKeyData") else NO_KEY_CREATION
         if constraint not in enforced:
             continue
@@ -269,11 +266,11 @@ def no_service_account_keys(render: Render, facts: StackFacts) -> Iterator[Findi
 
 def _acts_as(node: Node) -> Iterator[tuple[str, str | None]]:
     """(what, email or None for the default account) for functions and services."""
-    if node.type == FUNCTION:
+    if node.type == gcp_types.CLOUD_FUNCTION:
         build = str(_get(node.inputs, "buildConfig", "serviceAccount") or "")
         yield "builds", build.rsplit("/", 1)[-1] or None
         yield "runs", str(_get(node.inputs, "serviceConfig", "serviceAccountEmail") or "") or None
-    elif node.type == RUN_SERVICE:
+    elif node.type == gcp_types.CLOUD_RUN_SERVICE:
         yield "runs", str(_get(node.inputs, "template", "serviceAccount") or "") or None
 
 
@@ -288,7 +285,10 @@ def no_default_service_accounts(render: Render, facts: StackFacts) -> Iterator[F
         if _is_iam(node)
         for _, member in _members(node)
     }
-    for node in [*render.of_type(FUNCTION), *render.of_type(RUN_SERVICE)]:
+    for node in [
+        *render.of_type(gcp_types.CLOUD_FUNCTION),
+        *render.of_type(gcp_types.CLOUD_RUN_SERVICE),
+    ]:
         for what, email in _acts_as(node):
             if email is None:
                 problem = f"{what} as the default compute service account (none is set)"
@@ -311,7 +311,7 @@ def contact_domains(render: Render, facts: StackFacts) -> Iterator[Finding]:
     if CONTACT_DOMAINS not in facts.organization.enforced():
         return
     allowed = set(facts.organization.allowed_domains)
-    for contact in render.of_type(CONTACT):
+    for contact in render.of_type(gcp_types.ESSENTIAL_CONTACT):
         email = str(contact.inputs.get("email", ""))
         if email.rsplit("@", 1)[-1].lower() in allowed:
             continue
@@ -331,7 +331,10 @@ def uniform_bucket_access(render: Render, facts: StackFacts) -> Iterator[Finding
     if UNIFORM_BUCKET_ACCESS not in facts.organization.enforced():
         return
     for node in render.nodes.values():
-        if node.type == BUCKET and node.inputs.get("uniformBucketLevelAccess") is not True:
+        if (
+            node.type == gcp_types.STORAGE_BUCKET
+            and node.inputs.get("uniformBucketLevelAccess") is not True
+        ):
             problem = "bucket without uniform_bucket_level_access: its creation is refused"
             fix = "set uniform_bucket_level_access=True"
         elif node.type in STORAGE_ACL_TYPES:
@@ -352,7 +355,7 @@ def public_access_prevention(render: Render, facts: StackFacts) -> Iterator[Find
     if PUBLIC_ACCESS_PREVENTION not in facts.organization.enforced():
         return
     for node in render.nodes.values():
-        if not (node.type.startswith("gcp:storage/") and _is_iam(node)):
+        if not (node.type.startswith(gcp_types.module_prefix("storage")) and _is_iam(node)):
             continue
         for role, member in _members(node):
             if member in PUBLIC_MEMBERS:
@@ -370,7 +373,7 @@ def invoker_iam_required(render: Render, facts: StackFacts) -> Iterator[Finding]
     """run.managed.requireInvokerIam (when added): no service skips the invoker check."""
     if REQUIRE_INVOKER_IAM not in facts.organization.enforced():
         return
-    for service in render.of_type(RUN_SERVICE):
+    for service in render.of_type(gcp_types.CLOUD_RUN_SERVICE):
         if service.inputs.get("invokerIamDisabled") is True:
             yield _finding(
                 f"org:{REQUIRE_INVOKER_IAM}",

@@ -15,7 +15,7 @@ from typing import Any
 
 from infra.catalogue import FUNCTIONS_DIR
 from policy.switchboard_policies import run_policies
-from policy.switchboard_policies.sources import manifest_context, resources_from_manifest
+from policy.switchboard_policies.renders import manifest_context, resources_from_manifest
 from tools.preflight.graph import Render
 from tools.preflight.preview_rules import check_reads, preview_declares_the_same
 from tools.preflight.rules import Finding, StackFacts, check

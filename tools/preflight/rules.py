@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra.iam.propagation import GRANTS, SECONDS
-from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS, SERVICE_TYPE
+from infra.project.apis import PREENABLED_APIS, RESOURCE_APIS
+from library import gcp_types
 from tools.preflight.budget import budget_follows_the_estimate
 from tools.preflight.canonical import fields_in_canonical_form
 from tools.preflight.findings import Finding, Rule, StackFacts
@@ -20,25 +21,17 @@ from tools.render.normalise import UNKNOWN
 
 __all__ = ["RULES", "Finding", "Rule", "StackFacts", "check"]
 
-FUNCTION = "gcp:cloudfunctionsv2/function:Function"
-RUN_SERVICE = "gcp:cloudrunv2/service:Service"
-SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
-SCHEDULER_JOB = "gcp:cloudscheduler/job:Job"
-SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
-LOG_METRIC = "gcp:logging/metric:Metric"
-ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 BUILD = "pulumi-python:dynamic:Resource"
-SA_IAM_MEMBER = "gcp:serviceaccount/iAMMember:IAMMember"
 GRANT_TYPES = frozenset(
     {
-        "gcp:projects/iAMMember:IAMMember",
-        "gcp:pubsub/topicIAMMember:TopicIAMMember",
-        "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
-        "gcp:secretmanager/secretIamMember:SecretIamMember",
-        "gcp:storage/bucketIAMMember:BucketIAMMember",
-        "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
-        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-        SA_IAM_MEMBER,
+        gcp_types.PROJECT_IAM_MEMBER,
+        gcp_types.PUBSUB_TOPIC_IAM_MEMBER,
+        gcp_types.PUBSUB_SUBSCRIPTION_IAM_MEMBER,
+        gcp_types.SECRET_IAM_MEMBER,
+        gcp_types.STORAGE_BUCKET_IAM_MEMBER,
+        gcp_types.ARTIFACT_REPOSITORY_IAM_MEMBER,
+        gcp_types.CLOUD_RUN_SERVICE_IAM_MEMBER,
+        gcp_types.SERVICE_ACCOUNT_IAM_MEMBER,
     }
 )
 DIGEST = re.compile(r"^(?P<name>[^@\s]+)@sha256:[0-9a-f]{64}$")
@@ -63,7 +56,7 @@ def _get(value: Any, *path: str | int) -> Any:
 def images_are_built_in_the_stack(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """A Cloud Run service runs an image by digest that a build it waits for produced."""
     builds = {n.id: n for n in render.of_type(BUILD) if "image_name" in n.inputs}
-    for service in render.of_type(RUN_SERVICE):
+    for service in render.of_type(gcp_types.CLOUD_RUN_SERVICE):
         waits = render.waits_for(service.id)
         for container in _get(service.inputs, "template", "containers") or []:
             image = str(container.get("image", ""))
@@ -93,10 +86,10 @@ def images_are_built_in_the_stack(render: Render, facts: StackFacts) -> Iterator
 
 def _secret_reads(node: Node) -> Iterator[tuple[str, str]]:
     """(secret id, version) for every secret a workload reads."""
-    if node.type == FUNCTION:
+    if node.type == gcp_types.CLOUD_FUNCTION:
         for env in _get(node.inputs, "serviceConfig", "secretEnvironmentVariables") or []:
             yield str(env.get("secret")), str(env.get("version"))
-    elif node.type == RUN_SERVICE:
+    elif node.type == gcp_types.CLOUD_RUN_SERVICE:
         for container in _get(node.inputs, "template", "containers") or []:
             for env in container.get("envs") or []:
                 ref = _get(env, "valueSource", "secretKeyRef")
@@ -112,8 +105,11 @@ def _secret_reads(node: Node) -> Iterator[tuple[str, str]]:
 def secret_versions_exist(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """A workload reads a pinned version that the stack creates first, or that the stack
     declares external (and the program checks before declaring anything)."""
-    versions = list(render.of_type(SECRET_VERSION))
-    for workload in [*render.of_type(FUNCTION), *render.of_type(RUN_SERVICE)]:
+    versions = list(render.of_type(gcp_types.SECRET_VERSION))
+    for workload in [
+        *render.of_type(gcp_types.CLOUD_FUNCTION),
+        *render.of_type(gcp_types.CLOUD_RUN_SERVICE),
+    ]:
         waits = render.waits_for(workload.id)
         for secret, version in _secret_reads(workload):
             name = secret.rsplit("/", 1)[-1]
@@ -155,7 +151,9 @@ def secret_versions_exist(render: Render, facts: StackFacts) -> Iterator[Finding
 
 def resources_wait_for_their_apis(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """Every custom resource waits (transitively) for each API its type needs."""
-    services = {str(n.inputs.get("service")): n.id for n in render.of_type(SERVICE_TYPE)}
+    services = {
+        str(n.inputs.get("service")): n.id for n in render.of_type(gcp_types.PROJECT_SERVICE)
+    }
     for node in render.nodes.values():
         if not node.custom:
             continue
@@ -168,7 +166,7 @@ def resources_wait_for_their_apis(render: Render, facts: StackFacts) -> Iterator
                 "add it to infra/project/apis.py RESOURCE_APIS with the APIs it needs",
             )
             continue
-        if node.type == SERVICE_TYPE:
+        if node.type == gcp_types.PROJECT_SERVICE:
             continue
         waits = render.waits_for(node.id)
         for api in sorted(set(needed) - PREENABLED_APIS):
@@ -202,14 +200,14 @@ def _identities(node: Node) -> set[str]:
         if isinstance(value, str) and value.endswith(".iam.gserviceaccount.com"):
             found.add(value.rsplit("/", 1)[-1])
 
-    if node.type == FUNCTION:
+    if node.type == gcp_types.CLOUD_FUNCTION:
         email(_get(node.inputs, "serviceConfig", "serviceAccountEmail"))
         email(_get(node.inputs, "buildConfig", "serviceAccount"))
-    elif node.type == RUN_SERVICE:
+    elif node.type == gcp_types.CLOUD_RUN_SERVICE:
         email(_get(node.inputs, "template", "serviceAccount"))
-    elif node.type == SUBSCRIPTION:
+    elif node.type == gcp_types.PUBSUB_SUBSCRIPTION:
         email(_get(node.inputs, "pushConfig", "oidcToken", "serviceAccountEmail"))
-    elif node.type == SCHEDULER_JOB:
+    elif node.type == gcp_types.SCHEDULER_JOB:
         email(_get(node.inputs, "httpTarget", "oidcToken", "serviceAccountEmail"))
         email(_get(node.inputs, "httpTarget", "oauthToken", "serviceAccountEmail"))
     elif node.type == BUILD:
@@ -232,7 +230,9 @@ def grants_in_use(render: Render) -> Iterator[tuple[Node, Node]]:
     grants = [n for n in render.nodes.values() if n.type in GRANT_TYPES]
     for node in render.nodes.values():
         identities = _identities(node)
-        dead_letter = node.type == SUBSCRIPTION and _get(node.inputs, "deadLetterPolicy")
+        dead_letter = node.type == gcp_types.PUBSUB_SUBSCRIPTION and _get(
+            node.inputs, "deadLetterPolicy"
+        )
         if not identities and not dead_letter:
             continue
         for grant in grants:
@@ -241,7 +241,7 @@ def grants_in_use(render: Render) -> Iterator[tuple[Node, Node]]:
             subject = _grant_subject(grant)
             on_account = str(grant.inputs.get("serviceAccountId", "")).rsplit("/", 1)[-1]
             uses = subject in identities or (
-                grant.type == SA_IAM_MEMBER and on_account in identities
+                grant.type == gcp_types.SERVICE_ACCOUNT_IAM_MEMBER and on_account in identities
             )
             if dead_letter and PUBSUB_AGENT.match(str(grant.inputs.get("member", ""))):
                 topic = str(_get(node.inputs, "deadLetterPolicy", "deadLetterTopic"))
@@ -264,7 +264,9 @@ def identities_wait_for_their_grants(render: Render, facts: StackFacts) -> Itera
             )
 
 
-CHECKED_AT_FIRST_USE = frozenset({FUNCTION, RUN_SERVICE, BUILD, SUBSCRIPTION})
+CHECKED_AT_FIRST_USE = frozenset(
+    {gcp_types.CLOUD_FUNCTION, gcp_types.CLOUD_RUN_SERVICE, BUILD, gcp_types.PUBSUB_SUBSCRIPTION}
+)
 """What GCP checks a grant for the moment it is created or first runs: a revision its
 secret access (terraform-provider-google #13786), a build its reads and pushes, a push
 subscription its invoker and token grants (a refused push is retried, then dead-lettered).
@@ -297,8 +299,10 @@ def no_known_race_in_one_step(render: Render, facts: StackFacts) -> Iterator[Fin
     """Pairs GCP cannot create in one step. An alert on a log-based metric created in the
     same deploy: the Monitoring API answers 404 for minutes (terraform-provider-google
     #11102), and depends_on does not help."""
-    metrics = {str(n.inputs.get("name") or n.name): n.id for n in render.of_type(LOG_METRIC)}
-    for policy in render.of_type(ALERT_POLICY):
+    metrics = {
+        str(n.inputs.get("name") or n.name): n.id for n in render.of_type(gcp_types.LOG_METRIC)
+    }
+    for policy in render.of_type(gcp_types.ALERT_POLICY):
         for condition in policy.inputs.get("conditions") or []:
             threshold = condition.get("conditionThreshold") or {}
             text = " ".join(str(threshold.get(k, "")) for k in ("filter", "denominatorFilter"))
@@ -321,7 +325,7 @@ PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;*]+$")
 def archives_pin_what_the_tests_ran(render: Render, facts: StackFacts) -> Iterator[Finding]:
     """Each uploaded archive's requirements are exact pins (Cloud Build installs them as
     written: a range resolves to the day's newest release, not the tested one)."""
-    for node in render.of_type("gcp:storage/bucketObject:BucketObject"):
+    for node in render.of_type(gcp_types.STORAGE_BUCKET_OBJECT):
         name = str(node.inputs.get("name", ""))
         if not name.startswith("agents/"):
             continue

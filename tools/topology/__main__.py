@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
+from library.topology.graph import build_graph
+from library.topology.mermaid import to_mermaid
+from library.topology.svg import to_svg
 from tools.catalogue_errors import exits_on_catalogue_error
-from tools.topology.graph import build_graph
-from tools.topology.mermaid import to_mermaid
-from tools.topology.svg import to_svg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND = "python -m tools.topology"

@@ -6,6 +6,7 @@ functions and services through the official clients, google-cloud-functions
 (``functions_v2``) and google-cloud-run (``run_v2``), over REST (``tools/verify/compute.py``).
 """
 
-from tools.verify.checks import Finding, Report
+from library.findings import Finding
+from tools.verify.checks import Report, result
 
-__all__ = ["Finding", "Report"]
+__all__ = ["Finding", "Report", "result"]

@@ -11,7 +11,7 @@ from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.offline.harness import stack_config
 from infra.settings import parse_settings
 from tools.catalogue_errors import exits_on_catalogue_error
-from tools.verify.checks import Finding, Report
+from tools.verify.checks import Report, result
 from tools.verify.compute import ClientComputeReader, ComputeReader, check_compute
 from tools.verify.pubsub import check_dead_letters, check_subscriptions, check_topics
 
@@ -42,7 +42,7 @@ def verify(
     if check_compute_state:
         report.extend(check_compute(catalogue, project, region, compute or ClientComputeReader()))
     else:
-        report.add(Finding("compute ready", "*", True, "not checked (--no-compute)", True))
+        report.add(result("compute ready", "*", True, "not checked (--no-compute)", True))
     report.extend(check_topics(catalogue, project, publisher))
     report.extend(check_subscriptions(catalogue, project, subscriber, require_push))
     report.extend(check_dead_letters(catalogue, project, subscriber))

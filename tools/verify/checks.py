@@ -1,22 +1,25 @@
-"""Results of verification: one finding per check, a report that says pass or fail."""
+"""Results of verification: one finding per check (:class:`library.findings.Finding`, with
+its status), a report that says pass or fail."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from library.findings import Finding, Status
 
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    resource: str
-    ok: bool
-    message: str = ""
-    skipped: bool = False
 
-    def line(self) -> str:
-        status = "skip" if self.skipped else ("ok  " if self.ok else "FAIL")
-        detail = f": {self.message}" if self.message else ""
-        return f"{status} {self.check:<22} {self.resource}{detail}"
+def result(
+    check: str, resource: str, ok: bool, message: str = "", skipped: bool = False
+) -> Finding:
+    """The finding of one check: passed (``ok``), failed (the message says why) or skipped."""
+    status: Status = "skip" if skipped else ("ok" if ok else "fail")
+    return Finding(check, resource, message, status=status)
+
+
+def line(finding: Finding) -> str:
+    status = {"skip": "skip", "ok": "ok  ", "fail": "FAIL"}[finding.status]
+    detail = f": {finding.problem}" if finding.problem else ""
+    return f"{status} {finding.rule:<22} {finding.resource}{detail}"
 
 
 @dataclass
@@ -31,15 +34,15 @@ class Report:
 
     @property
     def failures(self) -> list[Finding]:
-        return [f for f in self.findings if not f.ok and not f.skipped]
+        return [f for f in self.findings if f.failed]
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
     def text(self) -> str:
-        lines = [f.line() for f in self.findings]
-        passed = sum(f.ok and not f.skipped for f in self.findings)
+        lines = [line(f) for f in self.findings]
+        passed = sum(f.status == "ok" for f in self.findings)
         skipped = sum(f.skipped for f in self.findings)
         lines.append(
             f"{'PASS' if self.ok else 'FAIL'}: {passed} ok, {len(self.failures)} failed, "

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from infra.catalogue import Catalogue
-from tools.verify.checks import Finding
+from library.findings import Finding
+from tools.verify.checks import result
 
 
 class ComputeReader(Protocol):
@@ -104,5 +105,5 @@ def check_compute(
             problem = readiness("function", reader.function(project, region, name))
         else:
             problem = readiness("run", reader.service(project, region, name))
-        findings.append(Finding(f"{agent.platform} ready", name, problem is None, problem or ""))
+        findings.append(result(f"{agent.platform} ready", name, problem is None, problem or ""))
     return findings

@@ -9,7 +9,8 @@ from typing import Any
 from google.api_core import exceptions
 
 from infra.catalogue import Catalogue, Consumer, naming
-from tools.verify.checks import Finding
+from library.findings import Finding
+from tools.verify.checks import result
 
 PEEK_MAX = 10
 
@@ -28,9 +29,9 @@ def check_topics(catalogue: Catalogue, project: str, publisher: Any) -> list[Fin
     for name in names:
         try:
             publisher.get_topic(request={"topic": _topic(project, name)})
-            findings.append(Finding("topic exists", name, True))
+            findings.append(result("topic exists", name, True))
         except exceptions.NotFound:
-            findings.append(Finding("topic exists", name, False, "missing"))
+            findings.append(result("topic exists", name, False, "missing"))
     return findings
 
 
@@ -86,10 +87,10 @@ def check_subscriptions(
                 request={"subscription": _subscription(project, name)}
             )
         except exceptions.NotFound:
-            findings.append(Finding("subscription matches", name, False, "missing"))
+            findings.append(result("subscription matches", name, False, "missing"))
             continue
         problems = compare_subscription(project, consumer, actual, require_push)
-        findings.append(Finding("subscription matches", name, not problems, "; ".join(problems)))
+        findings.append(result("subscription matches", name, not problems, "; ".join(problems)))
     return findings
 
 
@@ -124,7 +125,7 @@ def check_dead_letters(catalogue: Catalogue, project: str, subscriber: Any) -> l
         try:
             waiting = peek(subscriber, path)
         except exceptions.NotFound:
-            findings.append(Finding("dead letters empty", name, False, "subscription missing"))
+            findings.append(result("dead letters empty", name, False, "subscription missing"))
             continue
         message = (
             f"{waiting}{'+' if waiting >= PEEK_MAX else ''} message(s) waiting: inspect and "
@@ -132,5 +133,5 @@ def check_dead_letters(catalogue: Catalogue, project: str, subscriber: Any) -> l
             if waiting
             else ""
         )
-        findings.append(Finding("dead letters empty", name, waiting == 0, message))
+        findings.append(result("dead letters empty", name, waiting == 0, message))
     return findings

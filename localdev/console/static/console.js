@@ -498,7 +498,7 @@ async function loadEventTypes() {
   select.replaceChildren(...found.types.map((t, i) => el("option", { value: i, disabled: t.schema ? null : "" }, `${t.topic}: ${t.type}`)));
   select.onchange = () => {
     const chosen = state.types[select.value];
-    // The type's valid example (tools/new_agent/examples.py); the schema's shape otherwise.
+    // The type's valid example (library/event_examples.py); the schema's shape otherwise.
     const start = chosen.example && Object.keys(chosen.example).length ? chosen.example : example(chosen.schema, chosen.schema);
     document.getElementById("publish-data").value = json(start);
     document.getElementById("publish-schema").textContent = json(chosen.schema);

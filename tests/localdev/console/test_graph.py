@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from infra.catalogue import load_catalogue
+from library.topology.graph import build_graph, node_id
 from localdev.console.graph import graph_document
 from localdev.console.tap import MessageStore, TappedMessage
-from tools.topology.graph import build_graph, node_id
 
 
 def test_every_subscription_has_its_subscribe_and_dead_letter_edge() -> None:

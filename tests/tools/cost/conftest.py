@@ -9,8 +9,9 @@ import pytest
 
 from infra.catalogue.catalogue import Catalogue
 from infra.catalogue.loader import load_catalogue
+from library import gcp_types
 from tools.cost.calibration import Behaviour, Calibration
-from tools.cost.render_facts import FUNCTION_TYPE, RenderFacts, Workload
+from tools.cost.render_facts import RenderFacts, Workload
 from tools.cost.traffic import TrafficProfile
 
 CATALOGUE = """
@@ -67,7 +68,9 @@ def facts(min_instances: int = 0) -> RenderFacts:
         secrets=0,
         vpc_egress=False,
     )
-    return RenderFacts(stack="test", custom_types={FUNCTION_TYPE: 1}, workloads={"worker": worker})
+    return RenderFacts(
+        stack="test", custom_types={gcp_types.CLOUD_FUNCTION: 1}, workloads={"worker": worker}
+    )
 
 
 def traffic(placed: float = 100_000, shipped: float = 0, failure: float = 0.5) -> TrafficProfile:

@@ -9,9 +9,9 @@ import pytest
 
 from infra.catalogue import load_catalogue
 from infra.catalogue.filter_language import matches
+from library.deadletters.operations import DeadLetterOps
 from localdev.emulators import Emulators
 from tools.deadletters.__main__ import HEADER, main
-from tools.deadletters.operations import DeadLetterOps
 
 pytestmark = pytest.mark.emulator
 PROJECT = "demo-deadletters"

@@ -13,9 +13,9 @@ import pytest
 from infra.agent.plan import plan_fleet
 from infra.catalogue import load_catalogue
 from infra.offline.harness import REPO_ROOT, run_stack
+from library.event_examples import EXAMPLES
 from tests.infra.test_settings import settings_for
 from tools.new_agent.__main__ import main
-from tools.new_agent.examples import EXAMPLES
 
 INNER_SUITE_ENV = "SWITCHBOARD_INNER_SUITE"
 TEST_UNIT = re.compile(r'^test-unit:.*\n\t\$\(PY\) -m pytest -m "([^"]+)"$', re.MULTILINE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tools.deadletters.records import DeadLetter, redrive_attributes
+from library.deadletters.records import DeadLetter, redrive_attributes
 
 
 def letter(**attributes: str) -> DeadLetter:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.topology.graph import Graph, Node
+from library.topology.graph import Graph, Node
 
 SHAPES = {
     "ingress": ('(("', '"))'),

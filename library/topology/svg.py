@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from tools.topology.graph import Edge, Graph, Node
+from library.topology.graph import Edge, Graph, Node
 
 CHAR_WIDTH = 7.0
 NODE_HEIGHT = 46

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from infra.catalogue import Catalogue
+from library.fleet import Fleet
 
 NodeKind = Literal["ingress", "schedule", "topic", "agent", "dead-letter", "api"]
 EdgeKind = Literal["ingress", "schedule", "subscribe", "publish", "dead-letter", "api"]
@@ -76,7 +76,7 @@ def third_party(secret: str) -> str | None:
     return None
 
 
-def build_graph(catalogue: Catalogue) -> Graph:
+def build_graph(catalogue: Fleet) -> Graph:
     graph = Graph()
     for name, agent in catalogue.agents.items():
         if agent.is_public:

@@ -6,10 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from infra.catalogue import naming
-from localdev.dead_letter import DELIVERY_COUNT, SOURCE_SUBSCRIPTION
+from library.deadletters.attributes import (
+    DEAD_LETTER_SUFFIX,
+    DELIVERY_COUNT,
+    PUBSUB_DEAD_LETTER_PREFIX,
+    REDRIVE_ATTRIBUTE,
+    SOURCE_SUBSCRIPTION,
+)
 
-PUBSUB_DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
 RUNTIME_FAILURE_ATTRIBUTES = ("failure_reason", "failed_agent", "failed_subscription")
 REDRIVE_COUNT = "redrive_count"
 
@@ -31,7 +35,7 @@ class DeadLetter:
         raw = self.attributes.get(SOURCE_SUBSCRIPTION) or self.attributes.get(
             "failed_subscription", ""
         )
-        derived = self.dead_letter_subscription.removesuffix(naming.DEAD_LETTER_SUFFIX)
+        derived = self.dead_letter_subscription.removesuffix(DEAD_LETTER_SUFFIX)
         return raw.rsplit("/", 1)[-1] or derived
 
     @property
@@ -70,8 +74,8 @@ def redrive_attributes(original: Mapping[str, str], target_subscription: str) ->
         for key, value in original.items()
         if not key.startswith(PUBSUB_DEAD_LETTER_PREFIX)
         and key not in RUNTIME_FAILURE_ATTRIBUTES
-        and key != naming.REDRIVE_ATTRIBUTE
+        and key != REDRIVE_ATTRIBUTE
     }
-    attributes[naming.REDRIVE_ATTRIBUTE] = target_subscription
+    attributes[REDRIVE_ATTRIBUTE] = target_subscription
     attributes[REDRIVE_COUNT] = str(int(original.get(REDRIVE_COUNT, "0") or 0) + 1)
     return attributes

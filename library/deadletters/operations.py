@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from infra.catalogue import Catalogue, Consumer
-from tools.deadletters.records import DeadLetter, redrive_attributes
+from library.deadletters.records import DeadLetter, redrive_attributes
+from library.fleet import Consumer, Fleet
 
 PULL_BATCH = 100
 MAX_PEEK = 5000
@@ -31,7 +31,7 @@ class RedriveResult:
 
 
 class DeadLetterOps:
-    def __init__(self, project: str, catalogue: Catalogue) -> None:
+    def __init__(self, project: str, catalogue: Fleet) -> None:
         from google.cloud import pubsub_v1
 
         # return_immediately is deprecated for streaming consumers, but it is exactly what

@@ -1,7 +1,9 @@
-"""The attributes Pub/Sub adds to a message it forwards to a dead-letter topic.
+"""The words of dead-lettering: the attributes Pub/Sub adds to a message it forwards to a
+dead-letter topic, the attribute a redriven copy carries, and the dead-letter name suffix.
 
-Names as documented for dead-letter topics (and as this SDK's emulator sets them): the
-original data and attributes are kept; these four are added.
+Pub/Sub's names are as documented for dead-letter topics (and as this SDK's emulator sets
+them): the original data and attributes are kept; these four are added. The local platform
+forwards with :func:`dead_letter_attributes`; the dead-letter records read them back.
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
 SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
 SOURCE_SUBSCRIPTION_PROJECT = "CloudPubSubDeadLetterSourceSubscriptionProject"
 SOURCE_TOPIC_PUBLISH_TIME = "CloudPubSubDeadLetterSourceTopicPublishTime"
+PUBSUB_DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
+"""Every attribute Pub/Sub adds when dead-lettering starts with it."""
+
+REDRIVE_ATTRIBUTE = "redrive_target"
+"""Attribute a redriven message carries: the id of the one subscription that should see
+it again. Every agent subscription's filter admits messages without it, or with its own
+id, so a redrive reaches only the agent that failed."""
+
+DEAD_LETTER_SUFFIX = "-dead-letter"
+"""A dead-letter topic (and its pull subscription) is the agent subscription's id plus this."""
 
 
 def publish_time_text(moment: datetime) -> str:

@@ -1,0 +1,1 @@
+"""Tests of the library layer (library/), mirroring its modules."""

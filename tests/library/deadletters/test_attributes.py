@@ -1,0 +1,42 @@
+"""The dead-letter attributes: Pub/Sub's names, and what forwarding adds (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from library.deadletters.attributes import (
+    DELIVERY_COUNT,
+    SOURCE_SUBSCRIPTION,
+    SOURCE_SUBSCRIPTION_PROJECT,
+    SOURCE_TOPIC_PUBLISH_TIME,
+    dead_letter_attributes,
+)
+
+PUBLISHED = datetime(2026, 11, 27, 0, 2, 9, 342000, tzinfo=UTC)
+
+
+def test_dead_letter_attributes_keep_the_originals_and_add_the_source() -> None:
+    original = {"type": "booking.requested", "event_id": "e1"}
+    forwarded = dead_letter_attributes(
+        original,
+        delivery_count=5,
+        subscription_id="scheduler-on-bookings",
+        project="switchboard-local",
+        publish_time=PUBLISHED,
+    )
+    assert forwarded == {
+        "type": "booking.requested",
+        "event_id": "e1",
+        DELIVERY_COUNT: "5",
+        SOURCE_SUBSCRIPTION: "scheduler-on-bookings",
+        SOURCE_SUBSCRIPTION_PROJECT: "switchboard-local",
+        SOURCE_TOPIC_PUBLISH_TIME: "2026-11-27T00:02:09.342Z",
+    }
+    assert original == {"type": "booking.requested", "event_id": "e1"}
+
+
+def test_dead_letter_attribute_names_are_pubsubs() -> None:
+    assert DELIVERY_COUNT == "CloudPubSubDeadLetterSourceDeliveryCount"
+    assert SOURCE_SUBSCRIPTION == "CloudPubSubDeadLetterSourceSubscription"
+    assert SOURCE_SUBSCRIPTION_PROJECT == "CloudPubSubDeadLetterSourceSubscriptionProject"
+    assert SOURCE_TOPIC_PUBLISH_TIME == "CloudPubSubDeadLetterSourceTopicPublishTime"
