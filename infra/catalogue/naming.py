@@ -7,18 +7,17 @@ a dead-letter topic is called.
 
 from __future__ import annotations
 
-import re
+from switchboard_contract.attributes import REDRIVE_TARGET as REDRIVE_ATTRIBUTE
+from switchboard_contract.environment import (  # noqa: F401 (re-exported for naming.*)
+    secret_env_var,
+    topic_env_var,
+)
 
 AGENT_NAME_PATTERN = r"[a-z][a-z0-9-]{1,20}[a-z0-9]"
 """Agent names: 3-22 characters, so that ``sb-<agent>-push`` fits a 30-character
 service-account id (GCP: 6-30 of ``[a-z0-9-]``, starting with a letter)."""
 
 SERVICE_ACCOUNT_ID_PATTERN = r"[a-z]([-a-z0-9]{4,28})[a-z0-9]"
-
-REDRIVE_ATTRIBUTE = "redrive_target"
-"""Attribute a redriven message carries: the id of the one subscription that should see
-it again. Every agent subscription's filter admits messages without it, or with its own
-id, so a redrive reaches only the agent that failed."""
 
 DEAD_LETTER_SUFFIX = "-dead-letter"
 
@@ -49,16 +48,6 @@ def dead_letter_subscription_id(agent: str, topic: str) -> str:
 
 def scheduler_job_id(agent: str) -> str:
     return f"{agent}-tick"
-
-
-def secret_env_var(secret: str) -> str:
-    """``stripe-api-key`` -> ``STRIPE_API_KEY``: the variable the secret's value is in."""
-    return re.sub(r"[^A-Z0-9]", "_", secret.upper())
-
-
-def topic_env_var(topic: str) -> str:
-    """``bookings`` -> ``SWITCHBOARD_TOPIC_BOOKINGS``: holds the topic id to publish to."""
-    return f"SWITCHBOARD_TOPIC_{re.sub(r'[^A-Z0-9]', '_', topic.upper())}"
 
 
 def redrive_clause(agent: str, topic: str) -> str:

@@ -45,18 +45,19 @@ class TypeEntry:
 Registry = dict[str, TypeEntry]
 
 
-def _events_module(functions: Path) -> Any:
-    shared = str(functions / "shared")
-    if shared not in sys.path:
-        sys.path.append(shared)
+def _events_module() -> Any:
+    """The ``switchboard_runtime.events`` this process imports: the project's (installed
+    editable), or another tree's where :func:`generate_apart` puts it first on the path."""
     from switchboard_runtime import events
 
     return events
 
 
 def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
-    """The registry of the models under ``functions`` (imported into this process)."""
-    events = _events_module(functions)
+    """The registry of the models of the runtime this process imports: ``functions``'s
+    when it is the project's, or run by :func:`generate_apart` for another tree."""
+    del functions  # which tree is chosen by the import path, not here
+    events = _events_module()
     registry: Registry = {}
     for event_type in sorted(events.EVENT_TYPES):
         spec = events.EVENT_TYPES[event_type]

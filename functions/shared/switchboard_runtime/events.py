@@ -45,6 +45,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from switchboard_contract import attributes
 
 from switchboard_runtime.errors import PermanentError, TransientError
 
@@ -184,7 +185,7 @@ class Tick(BaseModel):
     scheduled_at: Annotated[datetime, AfterValidator(_bounded_time)] | None = None
 
 
-SCHEMA_VERSION_ATTRIBUTE = "schema_version"
+SCHEMA_VERSION_ATTRIBUTE = attributes.SCHEMA_VERSION
 UNVERSIONED = 1
 """The version of a message without ``schema_version`` (Cloud Scheduler's ticks)."""
 MAX_VERSION = 999
