@@ -1,7 +1,6 @@
-"""The attributes Pub/Sub adds to a message it forwards to a dead-letter topic.
-
-Names as documented for dead-letter topics (and as this SDK's emulator sets them): the
-original data and attributes are kept; these four are added.
+"""The attributes the local platform adds to a message it forwards to a dead-letter topic,
+as Pub/Sub does: the original data and attributes are kept; the four source attributes
+(named in :mod:`switchboard_contract.attributes`) are added.
 """
 
 from __future__ import annotations
@@ -9,10 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
-SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
-SOURCE_SUBSCRIPTION_PROJECT = "CloudPubSubDeadLetterSourceSubscriptionProject"
-SOURCE_TOPIC_PUBLISH_TIME = "CloudPubSubDeadLetterSourceTopicPublishTime"
+from switchboard_contract.attributes import (
+    DEAD_LETTER_DELIVERY_COUNT as DELIVERY_COUNT,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_SUBSCRIPTION as SOURCE_SUBSCRIPTION,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT as SOURCE_SUBSCRIPTION_PROJECT,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME as SOURCE_TOPIC_PUBLISH_TIME,
+)
 
 
 def publish_time_text(moment: datetime) -> str:

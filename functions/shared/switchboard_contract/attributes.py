@@ -11,6 +11,12 @@ CAUSATION_ID = "causation_id"
 SCHEMA_VERSION = "schema_version"
 EVENT_ATTRIBUTES = (TYPE, EVENT_ID, SOURCE, CORRELATION_ID, CAUSATION_ID, SCHEMA_VERSION)
 
+# A tick: what Cloud Scheduler (and the local platform's scheduler) publishes.
+TICK_TYPE = "tick"
+TICK_SOURCE = "cloud-scheduler"
+TARGET = "target"
+"""The agent a tick is for (its subscription's filter selects on it)."""
+
 REDRIVE_TARGET = "redrive_target"
 """Attribute a redriven message carries: the id of the one subscription that should see
 it again. Every agent subscription's filter admits messages without it, or with its own

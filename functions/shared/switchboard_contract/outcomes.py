@@ -1,7 +1,7 @@
 """Outcome names: what the runtime answers a delivery with, and what the local platform's
 trace records about it.
 
-Two different "dead-lettered" exist and are named apart:
+Two different dead-letterings exist and are named apart:
 
 - :data:`RUNTIME_DEAD_LETTERED` (``dead_lettered``): the agent's runtime published a
   permanent failure to the dead-letter topic itself and answered 200 (Pub/Sub acked it);

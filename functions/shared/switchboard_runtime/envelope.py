@@ -25,7 +25,7 @@ from switchboard_runtime.errors import PermanentError
 
 MAX_BODY_BYTES = 1024 * 1024  # data above this is refused as permanent (dead-lettered)
 MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # never read more than this (Pub/Sub's limit is 10 MB)
-TICK_TYPE = "tick"
+TICK_TYPE = attr.TICK_TYPE
 MAX_EVENT_ID_CHARS = 128
 # An event id is used verbatim as a Firestore document id (``processed_events``,
 # ``ledger``, ``notifications``), so it is bounded to what Firestore accepts unchanged and

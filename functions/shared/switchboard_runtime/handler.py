@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from switchboard_contract import attributes as attr
 from switchboard_contract import outcomes
-from switchboard_contract.environment import DEAD_LETTERS
+from switchboard_contract.environment import DEAD_LETTERS, GOOGLE_CLOUD_PROJECT
 
 from switchboard_runtime import logging as slog
 from switchboard_runtime.budget import Budget
@@ -388,7 +388,7 @@ def _quietly(action: Callable[[], Any]) -> Any:
 def _trace(request: Request) -> dict[str, Any]:
     import os
 
-    return slog.trace_fields(request.headers, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    return slog.trace_fields(request.headers, os.environ.get(GOOGLE_CLOUD_PROJECT))
 
 
 def _respond(status: int, outcome: str, detail: str) -> Response:
