@@ -54,10 +54,15 @@ def _events_module() -> Any:
 
 
 def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
-    """The registry of the models of the runtime this process imports: ``functions``'s
-    when it is the project's, or run by :func:`generate_apart` for another tree."""
-    del functions  # which tree is chosen by the import path, not here
+    """The registry of the models under ``functions``, which must be the tree whose runtime
+    this process imports (the project's; another tree's in :func:`generate_apart`)."""
     events = _events_module()
+    imported = Path(events.__file__).resolve().parents[2]
+    if imported != functions.resolve():
+        raise RegistryError(
+            f"{functions}: this process imports the runtime of {imported} "
+            "(generate_apart() reads another tree, in a subprocess)"
+        )
     registry: Registry = {}
     for event_type in sorted(events.EVENT_TYPES):
         spec = events.EVENT_TYPES[event_type]
