@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 AGENT_REQUIREMENTS := $(sort $(wildcard functions/*/requirements.txt))
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt pyproject.toml $(AGENT_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv dev agent scenario publish trace test test-unit test-agent lint format constraints lock preflight deadletters render diff topology policy verify faults faults-short cost cost-calibrate schemas reference
@@ -13,11 +13,14 @@ help: ## list the targets
 
 # Every agent's requirements (and the shared runtime's) by glob: a new agent's folder is enough.
 # Says what it does: on the first run pip prints each package it collects and installs.
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt $(AGENT_REQUIREMENTS)
+# Then the project itself, editable (pyproject.toml): infra, localdev, tools and the agents'
+# shared packages import from anywhere, with no sys.path edits.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml $(AGENT_REQUIREMENTS)
 	@test -x $(PY) || { echo "== creating $(VENV) with $(PYTHON) (first run only)"; $(PYTHON) -m venv $(VENV); }
 	@echo "== installing the requirements into $(VENV) (the first time downloads every package: pip lists each one as it goes)"
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -r requirements-dev.txt $(addprefix -r ,$(AGENT_REQUIREMENTS)) -c constraints.txt
+	$(PY) -m pip install --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@; echo "== $(VENV) is ready"
 
 venv: $(STAMP) ## create .venv and install everything (idempotent)

@@ -208,8 +208,6 @@ def first_request_after_listening(
 
 def overhead(messages: int) -> None:
     import flask
-
-    sys.path.insert(0, str(FUNCTIONS / "shared"))
     from switchboard_runtime import Agent, Context
     from switchboard_runtime.events import BookingCancelled
 

@@ -35,13 +35,12 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO_ROOT, machine, table
+from bench.common import machine, table
 
 PROJECT = "bench-runtime"
 PATHS = ["/bare", "/runtime", "/noop", "/external"]
@@ -70,8 +69,6 @@ def envelope(event_id: str) -> dict[str, Any]:
 def build_app() -> Any:
     import flask
     from google.cloud import firestore
-
-    sys.path.insert(0, str(REPO_ROOT / "functions" / "shared"))
     from switchboard_runtime import Agent, Context
     from switchboard_runtime.events import BookingCancelled
 

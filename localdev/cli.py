@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from switchboard_contract.environment import LOG_LEVEL
+
 from infra.catalogue import FUNCTIONS_DIR, CatalogueError, load_catalogue
 from localdev.agent_settings import LocalSettingsError, local_agent_settings
 from localdev.banner import banner
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="publish scheduled agents' ticks every SECONDS instead of on their cron",
     )
-    up.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    up.add_argument("--log-level", default=os.environ.get(LOG_LEVEL, "INFO"))
     up.add_argument(
         "--max-in-flight",
         type=int,

@@ -50,6 +50,7 @@ import requests
 from google.api_core import exceptions
 from google.api_core import retry as retries
 from google.cloud import pubsub_v1
+from switchboard_contract.outcomes import DUPLICATE_INJECTED
 
 from infra.catalogue import Consumer
 from infra.catalogue.filter_language import Filter, parse_filter
@@ -87,7 +88,6 @@ PUBLISH_RETRYABLE = (
 PUBLISH_RETRY_SECONDS = 600.0
 RETRY_MAX_DELAY_SECONDS = 2.0
 DUPLICATE_RATE_ENV = "SWITCHBOARD_LOCAL_DUPLICATE_RATE"
-DUPLICATE_INJECTED = "duplicate injected"
 PUSH_HEADERS = {
     "Content-Type": "application/json",
     "User-Agent": "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)",

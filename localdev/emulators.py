@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from switchboard_contract.environment import DEFAULT_FIRESTORE_DATABASE, GOOGLE_CLOUD_PROJECT
+
 DEFAULT_PLATFORM = Path("/usr/lib/google-cloud-sdk/platform")
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -262,7 +264,7 @@ def start_firestore(
     return managed
 
 
-def wipe_firestore(address: str, project: str, database: str = "(default)") -> None:
+def wipe_firestore(address: str, project: str, database: str = DEFAULT_FIRESTORE_DATABASE) -> None:
     """Delete every document in the emulator's database for ``project``."""
     url = f"http://{address}/emulator/v1/projects/{project}/databases/{database}/documents"
     request = urllib.request.Request(url, method="DELETE")
@@ -281,7 +283,7 @@ class Emulators:
         return {
             "PUBSUB_EMULATOR_HOST": self.pubsub.address,
             "FIRESTORE_EMULATOR_HOST": self.firestore.address,
-            "GOOGLE_CLOUD_PROJECT": project,
+            GOOGLE_CLOUD_PROJECT: project,
         }
 
     def stop(self) -> None:

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from switchboard_contract.environment import GOOGLE_CLOUD_PROJECT
+
 from infra.catalogue import Catalogue, naming
 from localdev import emulators
 from localdev.agent_env import LocalEndpoints, agent_environment
@@ -197,7 +199,7 @@ class Platform:
         self._mark("emulators")
         os.environ["PUBSUB_EMULATOR_HOST"] = self.pubsub.address
         os.environ["FIRESTORE_EMULATOR_HOST"] = self.firestore.address
-        os.environ["GOOGLE_CLOUD_PROJECT"] = self.options.project
+        os.environ[GOOGLE_CLOUD_PROJECT] = self.options.project
         from google.cloud import pubsub_v1
 
         from localdev.topology import create_topology

@@ -12,13 +12,11 @@ Used by ``python -m localdev publish`` (``make publish``) and the browser consol
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.catalogue import FUNCTIONS_DIR
 from localdev.scenario_client import PlatformClient
 from localdev.state import DEFAULT_STATE_DIR, STATE_FILE
 
@@ -42,17 +40,6 @@ class PublishedEvent:
     source: str
     message_id: str
     attributes: dict[str, str]
-
-
-def _runtime_publisher() -> Any:
-    """``switchboard_runtime.publisher``: in an archive a top-level package, here it
-    lives in ``functions/shared/``."""
-    shared = str(FUNCTIONS_DIR / "shared")
-    if shared not in sys.path:
-        sys.path.append(shared)
-    from switchboard_runtime import publisher
-
-    return publisher
 
 
 def parse_data(text: str) -> dict[str, Any]:
@@ -95,7 +82,7 @@ def event_message(
         _check_id(name, value)
     if not event_id:
         raise PublishError("event_id must not be empty")
-    publisher = _runtime_publisher()
+    from switchboard_runtime import publisher
     from switchboard_runtime.errors import PermanentError
     from switchboard_runtime.events import EVENT_TYPES
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from switchboard_contract import attributes as attr
 
 from localdev.state import read_state
 from localdev.trace import ACKED, TraceEvent, read_trace
@@ -61,7 +62,7 @@ class PlatformClient:
         for received in response.received_messages:
             ack_ids.append(received.ack_id)
             attributes = dict(received.message.attributes)
-            if attributes.get("event_id") == event_id:
+            if attributes.get(attr.EVENT_ID) == event_id:
                 found.append({"data": bytes(received.message.data), "attributes": attributes})
         if ack_ids:
             subscriber.modify_ack_deadline(

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from switchboard_contract import attributes as attr
+
 from localdev.fake_secrets import api_key
 from localdev.scenario_client import PlatformClient, ScenarioError
 from localdev.stripe_signing import checkout_completed, signature_header
@@ -224,11 +226,11 @@ def poison(client: PlatformClient, report: Report, timeout: float) -> None:
     mark = client.trace_mark()
     event_id = str(uuid.uuid4())
     attributes = {
-        "type": "booking.requested",
-        "event_id": event_id,
-        "source": "scenario",
-        "correlation_id": event_id,
-        "causation_id": "",
+        attr.TYPE: "booking.requested",
+        attr.EVENT_ID: event_id,
+        attr.SOURCE: "scenario",
+        attr.CORRELATION_ID: event_id,
+        attr.CAUSATION_ID: "",
     }
     client.publish("bookings", b'{"booking_id": "bk-poison", "starts_at": ', attributes)
     report.step(f"published a booking.requested whose data is not JSON ({event_id[:8]})")

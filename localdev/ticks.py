@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from google.cloud import pubsub_v1
+from switchboard_contract import attributes as attr
 
 from infra.catalogue import AgentManifest
 from localdev.cron import next_fire
 from localdev.trace import PUBLISHED, TraceEvent, TraceWriter
 
-TICK_SOURCE = "cloud-scheduler"
+TICK_SOURCE = attr.TICK_SOURCE
 
 
 def tick_message(agent: str, scheduled: datetime) -> tuple[bytes, dict[str, str]]:
@@ -33,12 +34,12 @@ def tick_message(agent: str, scheduled: datetime) -> tuple[bytes, dict[str, str]
         {"target": agent, "scheduled_at": scheduled.astimezone(UTC).isoformat()}, sort_keys=True
     ).encode()
     attributes = {
-        "type": "tick",
-        "target": agent,
-        "event_id": event_id,
-        "source": TICK_SOURCE,
-        "correlation_id": event_id,
-        "causation_id": "",
+        attr.TYPE: attr.TICK_TYPE,
+        attr.TARGET: agent,
+        attr.EVENT_ID: event_id,
+        attr.SOURCE: TICK_SOURCE,
+        attr.CORRELATION_ID: event_id,
+        attr.CAUSATION_ID: "",
     }
     return data, attributes
 

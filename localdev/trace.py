@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-ACKED = "acked"
-RETRY = "retry"
-DEAD_LETTERED = "dead-lettered"
-RUNTIME_DEAD_LETTERED = "dead_lettered"
-"""The runtime's own outcome for a permanent failure: it published the message to the
-dead-letter topic itself and answered 200, so Pub/Sub acked it."""
-FILTERED_OUT = "filtered out"
-PUBLISHED = "published"
+from switchboard_contract.outcomes import (  # noqa: F401 (the trace's names, re-exported)
+    ACKED,
+    FILTERED_OUT,
+    PUBLISHED,
+    RETRY,
+    RUNTIME_DEAD_LETTERED,
+)
+from switchboard_contract.outcomes import PLATFORM_DEAD_LETTERED as DEAD_LETTERED
 
 
 @dataclass(frozen=True)

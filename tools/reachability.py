@@ -31,14 +31,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from switchboard_contract.attributes import TICK_SOURCE, TICK_TYPE
+
 from infra.catalogue import FUNCTIONS_DIR, load_catalogue
 from infra.catalogue.catalogue import effective_filter
 from infra.catalogue.filter_language import matches
 from tools.catalogue_errors import exits_on_catalogue_error
 
 PUBLISH_CALLS = frozenset({"publish", "publish_event"})
-SCHEDULER = "cloud-scheduler"
-TICK = "tick"
+SCHEDULER = TICK_SOURCE
+TICK = TICK_TYPE
 MAX_SOURCE_BYTES = 1024 * 1024  # an agent file larger than this is not scanned
 PLACEHOLDER_ID = "00000000-0000-5000-8000-000000000000"
 

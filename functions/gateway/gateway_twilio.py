@@ -21,10 +21,11 @@ import os
 from typing import Any
 
 from gateway_body import RefusedError, parse_form, read_body
+from switchboard_contract.environment import PUBLIC_URL
 from switchboard_runtime.publisher import derive_event_id, publish_event
 
 MAX_BODY_BYTES = 64 * 1024
-PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
+PUBLIC_URL_ENV = PUBLIC_URL
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 

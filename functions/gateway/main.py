@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 import functions_framework
+from switchboard_contract.environment import GOOGLE_CLOUD_PROJECT
 from switchboard_runtime import logging as slog
 from switchboard_runtime import warmup
 from switchboard_runtime.errors import PermanentError, classify
@@ -107,7 +108,7 @@ def handle(request: Any) -> Any:
     token = slog.bind(
         agent="gateway",
         route=request.path[:200],
-        **slog.trace_fields(request.headers, os.environ.get("GOOGLE_CLOUD_PROJECT")),
+        **slog.trace_fields(request.headers, os.environ.get(GOOGLE_CLOUD_PROJECT)),
     )
     status, published = 500, None
     try:

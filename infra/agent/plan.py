@@ -10,11 +10,13 @@ grants, no more" is checked.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal
 
+from switchboard_contract.environment import Place, agent_environment
+
 from infra.catalogue import Catalogue, Consumer, naming
+from infra.catalogue.agent_facts import agent_facts
 from infra.catalogue.env_policy import STACK_SETTINGS_KEY
 from infra.settings import SettingsError, StackSettings
 
@@ -30,9 +32,6 @@ ROLE_DATASTORE_USER = "roles/datastore.user"
 ROLE_RUN_INVOKER = "roles/run.invoker"
 ROLE_TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
-
-DEFAULT_FIRESTORE_DATABASE = "(default)"
-PUBLIC_URL_ENV = "SWITCHBOARD_PUBLIC_URL"
 
 
 @dataclass(frozen=True, order=True)
@@ -147,24 +146,14 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
     )
     consumers = tuple(c for c in catalogue.consumers() if c.agent.name == name)
 
-    env = {
-        "GOOGLE_CLOUD_PROJECT": settings.project,
-        "SWITCHBOARD_AGENT": name,
-        "SWITCHBOARD_ENVIRONMENT": settings.environment,
-        "SWITCHBOARD_TIMEOUT_SECONDS": str(manifest.timeout_seconds),
-        "LOG_LEVEL": settings.log_level,
-    }
-    if manifest.firestore:
-        env["SWITCHBOARD_FIRESTORE_DATABASE"] = DEFAULT_FIRESTORE_DATABASE
-    for topic in manifest.publishes:
-        env[naming.topic_env_var(topic)] = topic
-    if consumers:
-        dead_letters = {c.subscription_id: c.dead_letter_topic_id for c in consumers}
-        env["SWITCHBOARD_DEAD_LETTERS"] = json.dumps(dead_letters, sort_keys=True)
-    if manifest.is_public:
-        env[PUBLIC_URL_ENV] = _public_url(settings, name)
-    env.update(manifest.env)
-    env.update(_agent_settings(settings, name, manifest.settings))
+    place = Place(
+        project=settings.project,
+        environment=settings.environment,
+        log_level=settings.log_level,
+        public_url=_public_url(settings, name) if manifest.is_public else None,
+        settings=_agent_settings(settings, name, manifest.settings),
+    )
+    env = agent_environment(agent_facts(catalogue, name), place)
     secret_env = {naming.secret_env_var(secret): secret for secret in manifest.secrets}
 
     return AgentPlan(
@@ -179,7 +168,7 @@ def plan_agent(catalogue: Catalogue, settings: StackSettings, name: str) -> Agen
         min_instances=min_instances,
         max_instances=max_instances,
         public=manifest.is_public,
-        env=dict(sorted(env.items())),
+        env=env,
         secret_env=dict(sorted(secret_env.items())),
         consumers=consumers,
         grants=tuple(sorted(_grants(catalogue, name, consumers))),

@@ -3,10 +3,11 @@
 All problems in all files are collected and raised together as one
 :class:`~infra.catalogue.errors.CatalogueError`, each naming its file and field: the
 schema problems of every file and, in the same pass, the cross-file rules over whatever
-parsed. A manifest with schema problems is still checked by the rules, with its invalid
-fields left out (and problems about those fields dropped), so fixing one round of errors
-never reveals a second. YAML is read strictly and within bounds
-(:mod:`infra.catalogue.yaml_reader`).
+parsed, and the declared event types against the contract's registry
+(:mod:`infra.catalogue.event_registry`). A manifest with schema problems is still checked
+by the rules, with its invalid fields left out (and problems about those fields dropped),
+so fixing one round of errors never reveals a second. YAML is read strictly and within
+bounds (:mod:`infra.catalogue.yaml_reader`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra.catalogue.catalogue import Catalogue
 from infra.catalogue.errors import CatalogueError, Problem, clip, display_path, excerpt
+from infra.catalogue.event_registry import registry_of, registry_problems
 from infra.catalogue.model import AgentManifest, SecretSpec, TopicSpec
 from infra.catalogue.rules import Context, run_rules
 from infra.catalogue.yaml_reader import YamlError, read_yaml
@@ -89,6 +91,9 @@ def load_catalogue(root: Path = FUNCTIONS_DIR) -> Catalogue:
         declarations_complete=declarations_complete,
     )
     problems.extend(p for p in run_rules(context) if not _about_left_out(p, agent_files, partial))
+    registry = registry_of(root)
+    if registry is not None and declarations_complete:
+        problems.extend(registry_problems(topics, catalogue_file, *registry))
     if problems:
         raise CatalogueError(problems)
     return Catalogue(root=root, topics=topics, secrets=secrets, agents=agents)

@@ -7,7 +7,10 @@ a dead-letter topic is called.
 
 from __future__ import annotations
 
-import re
+from switchboard_contract.environment import (  # noqa: F401 (re-exported for naming.*)
+    secret_env_var,
+    topic_env_var,
+)
 
 from library.deadletters.attributes import DEAD_LETTER_SUFFIX, REDRIVE_ATTRIBUTE
 
@@ -44,16 +47,6 @@ def dead_letter_subscription_id(agent: str, topic: str) -> str:
 
 def scheduler_job_id(agent: str) -> str:
     return f"{agent}-tick"
-
-
-def secret_env_var(secret: str) -> str:
-    """``stripe-api-key`` -> ``STRIPE_API_KEY``: the variable the secret's value is in."""
-    return re.sub(r"[^A-Z0-9]", "_", secret.upper())
-
-
-def topic_env_var(topic: str) -> str:
-    """``bookings`` -> ``SWITCHBOARD_TOPIC_BOOKINGS``: holds the topic id to publish to."""
-    return f"SWITCHBOARD_TOPIC_{re.sub(r'[^A-Z0-9]', '_', topic.upper())}"
 
 
 def redrive_clause(agent: str, topic: str) -> str:

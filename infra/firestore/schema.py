@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DATABASE_ID = "(default)"
+from switchboard_contract.environment import DEFAULT_FIRESTORE_DATABASE
+
+DATABASE_ID = DEFAULT_FIRESTORE_DATABASE
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Deterministic source archives for agents.
 
-An agent's archive holds its folder (``functions/<agent>/``), the shared runtime package
-(``functions/shared/switchboard_runtime/`` as ``switchboard_runtime/``) and one
+An agent's archive holds its folder (``functions/<agent>/``), the shared packages
+(``functions/shared/switchboard_runtime/`` as ``switchboard_runtime/``, and the contract
+it and the agent import, ``functions/shared/switchboard_contract/`` as
+``switchboard_contract/``) and one
 ``requirements.txt`` merging the runtime's and the agent's requirements. Entries are
 sorted, timestamps and permissions fixed, caches and tests left out, so the same source
 always gives the same bytes.
@@ -35,6 +37,9 @@ from pathlib import Path
 from infra.packaging.lock import LockError, parse_requirements, pinned_closure, read_lock
 
 RUNTIME_PACKAGE = "switchboard_runtime"
+CONTRACT_PACKAGE = "switchboard_contract"
+SHARED_PACKAGES = (RUNTIME_PACKAGE, CONTRACT_PACKAGE)
+"""The packages of ``functions/shared`` every archive carries at its root."""
 SHARED_DIR = "shared"
 REQUIREMENTS = "requirements.txt"
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
@@ -112,24 +117,26 @@ def archive_entries(functions_root: Path, agent: str) -> dict[str, bytes]:
     """Every entry of ``agent``'s archive: archive path -> bytes, in sorted order."""
     agent_dir = functions_root / agent
     shared_dir = functions_root / SHARED_DIR
-    runtime_dir = shared_dir / RUNTIME_PACKAGE
     if not agent_dir.is_dir():
         raise PackagingError(f"{agent_dir}: agent folder not found")
-    if not runtime_dir.is_dir():
-        raise PackagingError(f"{runtime_dir}: shared runtime package not found")
+    for package in SHARED_PACKAGES:
+        if not (shared_dir / package).is_dir():
+            raise PackagingError(f"{shared_dir / package}: shared package not found")
     entries: dict[str, bytes] = {}
     for path in _files(agent_dir):
         name = path.relative_to(agent_dir).as_posix()
         if name == REQUIREMENTS:
             continue
-        if name.split("/", 1)[0] == RUNTIME_PACKAGE:
+        if (top := name.split("/", 1)[0]) in SHARED_PACKAGES:
             raise PackagingError(
-                f"{path}: agents may not ship their own {RUNTIME_PACKAGE}/ (it comes from "
+                f"{path}: agents may not ship their own {top}/ (it comes from "
                 f"functions/{SHARED_DIR}/)"
             )
         entries[name] = path.read_bytes()
-    for path in _files(runtime_dir):
-        entries[f"{RUNTIME_PACKAGE}/{path.relative_to(runtime_dir).as_posix()}"] = path.read_bytes()
+    for package in SHARED_PACKAGES:
+        package_dir = shared_dir / package
+        for path in _files(package_dir):
+            entries[f"{package}/{path.relative_to(package_dir).as_posix()}"] = path.read_bytes()
     entries[REQUIREMENTS] = merged_requirements(shared_dir, agent_dir)
     return dict(sorted(entries.items()))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
+from switchboard_contract import attributes
 
 from infra.catalogue import ScheduleSpec, naming
 
@@ -45,9 +46,9 @@ class Tick(pulumi.ComponentResource):
                 "topic_name": args.topic_id,
                 "data": base64.b64encode(payload).decode(),
                 "attributes": {
-                    "type": "tick",
-                    "target": args.agent,
-                    "source": "cloud-scheduler",
+                    attributes.TYPE: attributes.TICK_TYPE,
+                    attributes.TARGET: args.agent,
+                    attributes.SOURCE: attributes.TICK_SOURCE,
                 },
             },
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),

@@ -11,20 +11,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
-SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
-SOURCE_SUBSCRIPTION_PROJECT = "CloudPubSubDeadLetterSourceSubscriptionProject"
-SOURCE_TOPIC_PUBLISH_TIME = "CloudPubSubDeadLetterSourceTopicPublishTime"
+from switchboard_contract.attributes import (
+    DEAD_LETTER_DELIVERY_COUNT as DELIVERY_COUNT,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_SUBSCRIPTION as SOURCE_SUBSCRIPTION,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT as SOURCE_SUBSCRIPTION_PROJECT,
+)
+from switchboard_contract.attributes import (
+    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME as SOURCE_TOPIC_PUBLISH_TIME,
+)
+from switchboard_contract.attributes import REDRIVE_TARGET as REDRIVE_ATTRIBUTE
+
 PUBSUB_DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
 """Every attribute Pub/Sub adds when dead-lettering starts with it."""
 
-REDRIVE_ATTRIBUTE = "redrive_target"
-"""Attribute a redriven message carries: the id of the one subscription that should see
-it again. Every agent subscription's filter admits messages without it, or with its own
-id, so a redrive reaches only the agent that failed."""
-
 DEAD_LETTER_SUFFIX = "-dead-letter"
 """A dead-letter topic (and its pull subscription) is the agent subscription's id plus this."""
+
+__all__ = [
+    "DEAD_LETTER_SUFFIX",
+    "DELIVERY_COUNT",
+    "PUBSUB_DEAD_LETTER_PREFIX",
+    "REDRIVE_ATTRIBUTE",
+    "SOURCE_SUBSCRIPTION",
+    "SOURCE_SUBSCRIPTION_PROJECT",
+    "SOURCE_TOPIC_PUBLISH_TIME",
+    "dead_letter_attributes",
+    "publish_time_text",
+]
 
 
 def publish_time_text(moment: datetime) -> str:

@@ -6,15 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from library.deadletters.attributes import (
-    DEAD_LETTER_SUFFIX,
-    DELIVERY_COUNT,
-    PUBSUB_DEAD_LETTER_PREFIX,
-    REDRIVE_ATTRIBUTE,
-    SOURCE_SUBSCRIPTION,
+from switchboard_contract.attributes import (
+    DEAD_LETTER_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    FAILED_SUBSCRIPTION,
+    FAILURE_REASON,
+    RUNTIME_FAILURE_ATTRIBUTES,
 )
 
-RUNTIME_FAILURE_ATTRIBUTES = ("failure_reason", "failed_agent", "failed_subscription")
+from library.deadletters.attributes import (
+    DEAD_LETTER_SUFFIX,
+    PUBSUB_DEAD_LETTER_PREFIX,
+    REDRIVE_ATTRIBUTE,
+)
+
 REDRIVE_COUNT = "redrive_count"
 
 
@@ -32,24 +37,24 @@ class DeadLetter:
     @property
     def source_subscription(self) -> str:
         """The agent subscription it failed in (Pub/Sub's attribute, or the runtime's)."""
-        raw = self.attributes.get(SOURCE_SUBSCRIPTION) or self.attributes.get(
-            "failed_subscription", ""
+        raw = self.attributes.get(DEAD_LETTER_SOURCE_SUBSCRIPTION) or self.attributes.get(
+            FAILED_SUBSCRIPTION, ""
         )
         derived = self.dead_letter_subscription.removesuffix(DEAD_LETTER_SUFFIX)
         return raw.rsplit("/", 1)[-1] or derived
 
     @property
     def reason(self) -> str:
-        if reason := self.attributes.get("failure_reason"):
+        if reason := self.attributes.get(FAILURE_REASON):
             return f"permanent failure: {reason}"
-        if count := self.attributes.get(DELIVERY_COUNT):
+        if count := self.attributes.get(DEAD_LETTER_DELIVERY_COUNT):
             return f"delivery failed {count} times (max_delivery_attempts reached)"
         return "unknown (no dead-letter attributes)"
 
     @property
     def delivery_count(self) -> int:
         try:
-            return int(self.attributes.get(DELIVERY_COUNT, "1"))
+            return int(self.attributes.get(DEAD_LETTER_DELIVERY_COUNT, "1"))
         except ValueError:
             return 1
 

@@ -5,10 +5,9 @@ as ``make publish``)."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from infra.catalogue import FUNCTIONS_DIR, Catalogue
+from infra.catalogue import Catalogue
 from library.event_examples import example
 from localdev.console.guard import RefusedError
 
@@ -17,9 +16,6 @@ MAX_EVENT_TYPES = 200
 
 def _registry() -> dict[str, Any]:
     """The runtime's schema registry (``functions/shared/switchboard_runtime/events.py``)."""
-    shared = str(FUNCTIONS_DIR / "shared")
-    if shared not in sys.path:
-        sys.path.append(shared)
     from switchboard_runtime.events import EVENT_TYPES
 
     return dict(EVENT_TYPES)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from switchboard_contract.outcomes import TRACE_OUTCOMES
+
 from infra.catalogue import Catalogue
 from localdev.console import guard
 from localdev.console.deadletters_view import ConsoleRequestError, DeadLettersView
@@ -49,7 +51,7 @@ HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.5
 STREAM_INTERVAL_SECONDS = 0.5
 MAX_ROWS = 1_000
-OUTCOMES = ("acked", "retry", "dead-lettered", "filtered out", "published", "duplicate injected")
+OUTCOMES = TRACE_OUTCOMES
 
 
 class Console:

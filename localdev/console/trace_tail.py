@@ -15,35 +15,43 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from switchboard_contract.outcomes import (
+    ACKED,
+    FILTERED_OUT,
+    PLATFORM_DEAD_LETTERED,
+    PUBLISHED,
+    RETRY,
+    RUNTIME_DEAD_LETTERED,
+)
+
 MAX_KEPT = 20_000
 MAX_LINE_BYTES = 64 * 1024
 READ_CHUNK = 1024 * 1024
 COUNT_KINDS = ("delivered", "acked", "retried", "filtered_out", "dead_lettered")
-RUNTIME_DEAD_LETTERED = "dead_lettered"
-"""``agent_outcome`` of a push the runtime answered 200 after dead-lettering it itself."""
+"""The counters (the console's column names; not outcome names)."""
 TICK_DETAIL = re.compile(r"^to (?P<topic>\S+) for (?P<agent>\S+)$")
 
 
 KINDS_OF_OUTCOME: dict[str, tuple[str, ...]] = {
-    "acked": ("delivered", "acked"),
-    "retry": ("delivered", "retried"),
-    "dead-lettered": ("delivered", "dead_lettered"),
-    "filtered out": ("filtered_out",),
-    "published": ("published",),
+    ACKED: ("delivered", "acked"),
+    RETRY: ("delivered", "retried"),
+    PLATFORM_DEAD_LETTERED: ("delivered", "dead_lettered"),
+    FILTERED_OUT: ("filtered_out",),
+    PUBLISHED: ("published",),
 }
 
 
 def count_kinds(record: dict[str, Any]) -> tuple[str, ...]:
     """Which counters a trace record adds to: a push that failed is delivered + retried."""
     outcome = str(record.get("outcome", ""))
-    if outcome == "acked" and record.get("agent_outcome") == RUNTIME_DEAD_LETTERED:
+    if outcome == ACKED and record.get("agent_outcome") == RUNTIME_DEAD_LETTERED:
         return ("delivered", "acked", "dead_lettered")  # the agent's runtime dead-lettered it
     return KINDS_OF_OUTCOME.get(outcome, ())
 
 
 def count_key(record: dict[str, Any]) -> str:
     """The subscription id a record counts for; ticks count for ``schedule:<agent>``."""
-    if record.get("outcome") == "published" and (
+    if record.get("outcome") == PUBLISHED and (
         match := TICK_DETAIL.match(str(record.get("detail", "")))
     ):
         return f"schedule:{match['agent']}"

@@ -22,7 +22,7 @@ from infra.catalogue import FUNCTIONS_DIR
 from localdev.faults import kill_agent, wait_agent_restarted
 from localdev.trace import ACKED, RETRY
 from tests.conftest import require_emulators
-from tests.event_versions import with_cancelled_v2
+from tests.event_versions import declare_cancelled_v2
 from tests.localdev.harness import PROJECT, LocalPlatform, pubsub_clients, wait_for
 
 pytestmark = [pytest.mark.emulator, pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -100,9 +100,7 @@ def test_a_newer_version_is_retried_then_handled_by_a_revision_that_knows_it(
     assert "schema_version 2 is newer than this revision reads (v1)" in log  # says why
 
     # The rollout reaches the consumer: the same agent, restarted on code that reads v2.
-    events = platform.functions / "shared" / "switchboard_runtime" / "events.py"
-    source = events.read_text()
-    events.write_text(with_cancelled_v2(source, publishes=1))
+    declare_cancelled_v2(platform.functions, publishes=1)
     old = kill_agent(platform.state(), "ledger")
     wait_agent_restarted(platform.state_file, "ledger", old)
     wait_for(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from infra.catalogue import FUNCTIONS_DIR
-from tests.event_versions import with_cancelled_v2
+from tests.event_versions import declare_cancelled_v2
 from tools.diff.__main__ import main
 from tools.diff.contracts import GATE_EXIT, Side, contract_diff, side_of_tree
 
@@ -104,10 +104,7 @@ def test_an_added_optional_field_passes(functions_copy: Path) -> None:
 
 
 def with_v2(functions_copy: Path, publishes: int) -> Side:
-    path = functions_copy / EVENTS
-    text = path.read_text()
-    text = with_cancelled_v2(text, publishes)
-    path.write_text(text)
+    declare_cancelled_v2(functions_copy, publishes)
     return side_of_tree(functions_copy, "head")
 
 

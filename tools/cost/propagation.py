@@ -20,6 +20,8 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from switchboard_contract.attributes import TICK_SOURCE
+
 from infra.catalogue.catalogue import Catalogue, effective_filter
 from infra.catalogue.filter_language import parse_filter
 from tools.cost.calibration import Calibration
@@ -28,7 +30,7 @@ from tools.cost.schedules import DAYS_PER_MONTH, fires_per_month
 from tools.cost.traffic import TrafficProfile
 
 GATEWAY_SOURCE = "gateway"
-SCHEDULER_SOURCE = "cloud-scheduler"
+SCHEDULER_SOURCE = TICK_SOURCE
 MAX_GENERATIONS = 64
 CONVERGED = 1e-9
 

@@ -19,7 +19,7 @@ from infra.catalogue import Catalogue, CatalogueError, load_catalogue
 from infra.catalogue.loader import CATALOGUE_FILE, MANIFEST_FILE
 from library.event_examples import example
 from tools.new_agent import templates
-from tools.schemas.registry import events_module
+from tools.schemas.registry import RegistryError, newest_model_names
 
 FOLDER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -101,14 +101,17 @@ def check(request: Request, root: Path) -> list[str]:
 def read_models(root: Path, event_types: list[str]) -> dict[str, str]:
     """Each type's model name: what the runtime under ``root`` reads its data as (the
     newest version's model), which the handler declares as ``Context[Model]``."""
-    registry = events_module(root).EVENT_TYPES
+    try:
+        registry = newest_model_names(root)
+    except RegistryError as error:
+        raise ScaffoldError(str(error)) from None
     missing = [t for t in event_types if t not in registry]
     if missing:
         raise ScaffoldError(
             f"{', '.join(missing)}: not in the runtime's registry "
             f"({root.name}/shared/switchboard_runtime/events.py)"
         )
-    return {t: registry[t].versions[-1].model.__name__ for t in event_types}
+    return {t: registry[t] for t in event_types}
 
 
 def agent_test_path(tests_dir: Path, name: str) -> Path:

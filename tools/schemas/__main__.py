@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from infra.catalogue import FUNCTIONS_DIR
-from tools.schemas.registry import SCHEMAS_DIR, files, generate, stale, write
+from tools.schemas.registry import SCHEMAS_DIR, RegistryError, files, generate, stale, write
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--print", action="store_true", help="the files as JSON on stdout")
     parser.add_argument("--functions-root", type=Path, default=FUNCTIONS_DIR)
     args = parser.parse_args(argv)
-    registry = generate(args.functions_root)
+    try:
+        registry = generate(args.functions_root)
+    except RegistryError as error:
+        print(error, file=sys.stderr)
+        return 2
     if args.print:
         sys.stdout.write(json.dumps(files(registry)))
         return 0

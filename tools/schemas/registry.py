@@ -45,19 +45,29 @@ class TypeEntry:
 Registry = dict[str, TypeEntry]
 
 
-def events_module(functions: Path = FUNCTIONS_DIR) -> Any:
-    """``switchboard_runtime.events`` of the runtime under ``functions`` (imported here)."""
-    shared = str(functions / "shared")
-    if shared not in sys.path:
-        sys.path.append(shared)
+def _events_module() -> Any:
+    """The ``switchboard_runtime.events`` this process imports: the project's (installed
+    editable), or another tree's where :func:`generate_apart` puts it first on the path."""
     from switchboard_runtime import events
 
     return events
 
 
+def _imported_tree() -> Path:
+    """The functions tree whose runtime this process imports."""
+    return Path(_events_module().__file__).resolve().parents[2]
+
+
 def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
-    """The registry of the models under ``functions`` (imported into this process)."""
-    events = events_module(functions)
+    """The registry of the models under ``functions``, which must be the tree whose runtime
+    this process imports (the project's; another tree's in :func:`generate_apart`)."""
+    events = _events_module()
+    imported = _imported_tree()
+    if imported != functions.resolve():
+        raise RegistryError(
+            f"{functions}: this process imports the runtime of {imported} "
+            "(generate_apart() reads another tree, in a subprocess)"
+        )
     registry: Registry = {}
     for event_type in sorted(events.EVENT_TYPES):
         spec = events.EVENT_TYPES[event_type]
@@ -87,6 +97,14 @@ def generate_apart(functions: Path) -> Registry:
         raise RegistryError(f"generating the schemas of {functions} failed:\n{tail}")
     texts = json.loads(result.stdout)
     return from_files(texts.get, str(functions))
+
+
+def newest_model_names(functions: Path) -> dict[str, str]:
+    """Each event type's newest model's class name in the runtime under ``functions`` (the
+    schema's title): read in this process where it imports that tree, else in a subprocess."""
+    same_tree = _imported_tree() == functions.resolve()
+    registry = generate(functions) if same_tree else generate_apart(functions)
+    return {name: entry.schemas[entry.versions[-1]]["title"] for name, entry in registry.items()}
 
 
 def files(registry: Registry) -> dict[str, str]:

@@ -20,7 +20,6 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 from infra.catalogue import FUNCTIONS_DIR
@@ -47,15 +46,22 @@ def _pattern(pattern: str, what: str) -> Callable[[str], str | None]:
     return check
 
 
+GATEWAY_DEPENDENCIES = {"gateway_auth": ("gateway_body",)}
+"""The gateway's own modules each loaded module imports (loaded first, by file)."""
+
+
 def _gateway_module(name: str) -> ModuleType:
-    """A module of the gateway's code, loaded from functions/gateway as the runtime has it."""
-    folder = str(FUNCTIONS_DIR / "gateway")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location(name, Path(folder) / f"{name}.py")
+    """A module of the gateway's code, loaded from functions/gateway by file, as the
+    runtime has it (the agent's folder is no package of the project: its own modules it
+    imports are loaded the same way first, so no ``sys.path`` entry is needed)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    for dependency in GATEWAY_DEPENDENCIES.get(name, ()):
+        _gateway_module(dependency)
+    spec = importlib.util.spec_from_file_location(name, FUNCTIONS_DIR / "gateway" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(name, module)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -6,13 +6,15 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from switchboard_contract.environment import TIMEOUT_SECONDS
+
 DEFAULT_TIMEOUT_SECONDS = 60.0
 SAFETY_MARGIN_SECONDS = 3.0
 
 
 def timeout_seconds() -> float:
     try:
-        value = float(os.environ.get("SWITCHBOARD_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+        value = float(os.environ.get(TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS))
         return max(1.0, value)
     except ValueError:
         return DEFAULT_TIMEOUT_SECONDS

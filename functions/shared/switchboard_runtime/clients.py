@@ -17,6 +17,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from switchboard_contract.environment import (
+    DEFAULT_FIRESTORE_DATABASE,
+    FIRESTORE_DATABASE,
+    GOOGLE_CLOUD_PROJECT,
+)
+
 if TYPE_CHECKING:
     from google.cloud import firestore, pubsub_v1
 
@@ -43,14 +49,14 @@ def cached(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
 
 
 def project_id() -> str:
-    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
+    project = os.environ.get(GOOGLE_CLOUD_PROJECT) or os.environ.get("GCP_PROJECT")
     if not project:
-        raise RuntimeError("GOOGLE_CLOUD_PROJECT is not set")
+        raise RuntimeError(f"{GOOGLE_CLOUD_PROJECT} is not set")
     return project
 
 
 def database_id() -> str:
-    return os.environ.get("SWITCHBOARD_FIRESTORE_DATABASE") or "(default)"
+    return os.environ.get(FIRESTORE_DATABASE) or DEFAULT_FIRESTORE_DATABASE
 
 
 def firestore_client() -> firestore.Client:

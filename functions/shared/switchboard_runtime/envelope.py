@@ -19,11 +19,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard_contract import attributes as attr
+
 from switchboard_runtime.errors import PermanentError
 
 MAX_BODY_BYTES = 1024 * 1024  # data above this is refused as permanent (dead-lettered)
 MAX_ENVELOPE_BYTES = 16 * 1024 * 1024  # never read more than this (Pub/Sub's limit is 10 MB)
-TICK_TYPE = "tick"
+TICK_TYPE = attr.TICK_TYPE
 MAX_EVENT_ID_CHARS = 128
 # An event id is used verbatim as a Firestore document id (``processed_events``,
 # ``ledger``, ``notifications``), so it is bounded to what Firestore accepts unchanged and
@@ -52,27 +54,27 @@ class Event:
 
     @property
     def type(self) -> str:
-        return self.attributes.get("type", "")
+        return self.attributes.get(attr.TYPE, "")
 
     @property
     def event_id(self) -> str:
         """The idempotency key; ticks from Cloud Scheduler fall back to the message id."""
-        found = self.attributes.get("event_id", "")
+        found = self.attributes.get(attr.EVENT_ID, "")
         if not found and self.type == TICK_TYPE and self.message_id:
             return f"tick-{self.message_id}"
         return found
 
     @property
     def source(self) -> str:
-        return self.attributes.get("source", "")
+        return self.attributes.get(attr.SOURCE, "")
 
     @property
     def correlation_id(self) -> str:
-        return self.attributes.get("correlation_id", "") or self.event_id
+        return self.attributes.get(attr.CORRELATION_ID, "") or self.event_id
 
     @property
     def causation_id(self) -> str:
-        return self.attributes.get("causation_id", "")
+        return self.attributes.get(attr.CAUSATION_ID, "")
 
     def require(self) -> None:
         """Raise PermanentError unless the message can be processed at all."""

@@ -1,7 +1,9 @@
-"""One registry of every event type: its topic, schema version and pydantic model.
+"""The pydantic model of every version of every event type.
 
-The registry must equal the event types declared in ``functions/catalogue.yaml`` (a unit
-test checks it). Timestamps are ISO 8601 with a timezone; money is an integer amount in
+The names, topics and versions are the contract's (``switchboard_contract.event_types``,
+which the catalogue loader holds ``functions/catalogue.yaml`` to): each type's topic comes
+from there, and importing this module fails unless it models exactly the contract's
+types and versions. Timestamps are ISO 8601 with a timezone; money is an integer amount in
 minor units (pence, cents) with a lower-case ISO 4217 currency.
 
 Every field is bounded, because every event's data came from outside at some point: each
@@ -45,6 +47,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from switchboard_contract import attributes, event_types
 
 from switchboard_runtime.errors import PermanentError, TransientError
 
@@ -184,7 +187,7 @@ class Tick(BaseModel):
     scheduled_at: Annotated[datetime, AfterValidator(_bounded_time)] | None = None
 
 
-SCHEMA_VERSION_ATTRIBUTE = "schema_version"
+SCHEMA_VERSION_ATTRIBUTE = attributes.SCHEMA_VERSION
 UNVERSIONED = 1
 """The version of a message without ``schema_version`` (Cloud Scheduler's ticks)."""
 MAX_VERSION = 999
@@ -243,26 +246,35 @@ class EventSpec:
         return self.versions[number - self.versions[0].number]
 
 
-def one_version(event_type: str, topic: str, model: type[BaseModel]) -> EventSpec:
-    return EventSpec(event_type, topic, (Version(1, model),))
+def one_version(event_type: str, model: type[BaseModel]) -> EventSpec:
+    """A type read and published at version 1, on the contract's topic for it."""
+    return EventSpec(event_type, event_types.EVENT_TYPES[event_type].topic, (Version(1, model),))
 
 
 EVENT_TYPES: dict[str, EventSpec] = {
     spec.type: spec
     for spec in (
-        one_version("booking.requested", "bookings", BookingRequested),
-        one_version("booking.cancelled", "bookings", BookingCancelled),
-        one_version("booking.confirmed", "bookings", BookingConfirmed),
-        one_version("booking.rejected", "bookings", BookingRejected),
-        one_version("payment.link_created", "payments", PaymentLinkCreated),
-        one_version("payment.received", "payments", PaymentReceived),
-        one_version("payment.recorded", "payments", PaymentRecorded),
-        one_version("notification.requested", "notifications", NotificationRequested),
-        one_version("sms.received", "inbound", SmsReceived),
-        one_version("tick", "ticks", Tick),
+        one_version("booking.requested", BookingRequested),
+        one_version("booking.cancelled", BookingCancelled),
+        one_version("booking.confirmed", BookingConfirmed),
+        one_version("booking.rejected", BookingRejected),
+        one_version("payment.link_created", PaymentLinkCreated),
+        one_version("payment.received", PaymentReceived),
+        one_version("payment.recorded", PaymentRecorded),
+        one_version("notification.requested", NotificationRequested),
+        one_version("sms.received", SmsReceived),
+        one_version("tick", Tick),
     )
 }
-"""Every event type and its versions: the one place they are declared."""
+"""Every event type and the model of each of its versions (the contract names them)."""
+
+if _differences := event_types.mismatches(
+    {name: (spec.topic, spec.supported) for name, spec in EVENT_TYPES.items()}
+):
+    raise ImportError(
+        "switchboard_runtime.events disagrees with switchboard_contract.event_types: "
+        + "; ".join(_differences)
+    )
 
 
 def spec_for(event_type: str, registry: Mapping[str, EventSpec] | None = None) -> EventSpec:

@@ -59,6 +59,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from switchboard_contract import attributes as attr
+from switchboard_contract import outcomes
+from switchboard_contract.environment import DEAD_LETTERS, GOOGLE_CLOUD_PROJECT
+
 from switchboard_runtime import logging as slog
 from switchboard_runtime.budget import Budget
 from switchboard_runtime.envelope import EnvelopeError, Event, parse_envelope
@@ -77,7 +81,7 @@ Model = TypeVar("Model", bound="BaseModel")
 MAX_ATTRIBUTE_BYTES = 1000
 MAX_LOGGED_ID_CHARS = 200  # the sender's ids are bounded only after they are logged
 
-REDRIVE_ATTRIBUTE = "redrive_target"
+REDRIVE_ATTRIBUTE = attr.REDRIVE_TARGET
 """Set by tools/deadletters on a redriven copy: a failed event may then run again."""
 EFFECTS = ("external", "firestore")
 
@@ -387,20 +391,20 @@ class Agent:
             if not topic:
                 raise ConfigurationError(
                     f"no dead-letter topic for subscription {event.subscription!r} in "
-                    "SWITCHBOARD_DEAD_LETTERS"
+                    f"{DEAD_LETTERS}"
                 )
             attributes = {
                 **event.attributes,
-                "failure_reason": _clip(reason),
-                "failed_agent": self.name,
-                "failed_subscription": event.subscription,
+                attr.FAILURE_REASON: _clip(reason),
+                attr.FAILED_AGENT: self.name,
+                attr.FAILED_SUBSCRIPTION: event.subscription,
             }
             publish_raw(topic, event.raw_data, attributes)
         except Exception as exc:
             slog.get_logger().error(f"dead-letter publish failed: {exc}")
             if claim is not None and not firestore_only:
                 _quietly(claim.release)
-            return "dead_letter_failed", 500, "could not dead-letter; retry"
+            return outcomes.DEAD_LETTER_FAILED, 500, "could not dead-letter; retry"
         if claim is not None and firestore_only:
             # Nothing was claimed: record the failure so a redelivery is a duplicate.
             _quietly(lambda: claim.record_failure(reason))
@@ -410,13 +414,13 @@ class Agent:
             # a ``done`` event nor make a later valid copy a duplicate.
             _quietly(lambda: claim.fail(reason))
         slog.get_logger().warning(f"dead-lettered: {reason}")
-        return "dead_lettered", 200, reason
+        return outcomes.RUNTIME_DEAD_LETTERED, 200, reason
 
 
 def _level(status: int, outcome: str) -> int:
-    if status >= 500 and outcome not in {"retry", "busy"}:
+    if status >= 500 and outcome not in {outcomes.RUNTIME_RETRY, outcomes.BUSY}:
         return logging.ERROR
-    if status >= 400 or outcome == "dead_lettered":
+    if status >= 400 or outcome == outcomes.RUNTIME_DEAD_LETTERED:
         return logging.WARNING
     return logging.INFO
 
@@ -438,7 +442,7 @@ def _quietly(action: Callable[[], Any]) -> Any:
 def _trace(request: Request) -> dict[str, Any]:
     import os
 
-    return slog.trace_fields(request.headers, os.environ.get("GOOGLE_CLOUD_PROJECT"))
+    return slog.trace_fields(request.headers, os.environ.get(GOOGLE_CLOUD_PROJECT))
 
 
 def _respond(status: int, outcome: str, detail: str) -> Response:

@@ -59,6 +59,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard_contract import outcomes
+from switchboard_contract.attributes import FAILURE_REASON
+
 from switchboard_runtime import clients
 from switchboard_runtime.budget import timeout_seconds
 from switchboard_runtime.envelope import check_event_id
@@ -321,8 +324,8 @@ class Claim:
                     "event_id": self.event_id,
                     "type": self.event_type,
                     "state": "failed",
-                    "outcome": "dead_lettered",
-                    "failure_reason": reason[:1000],
+                    "outcome": outcomes.RUNTIME_DEAD_LETTERED,
+                    FAILURE_REASON: reason[:1000],
                     "token": self.token or secrets.token_hex(8),
                     "attempts": 1,
                     "claimed_at": moment,
@@ -354,8 +357,8 @@ class Claim:
                 reference,
                 {
                     "state": "failed",
-                    "outcome": "dead_lettered",
-                    "failure_reason": reason[:1000],
+                    "outcome": outcomes.RUNTIME_DEAD_LETTERED,
+                    FAILURE_REASON: reason[:1000],
                     "completed_at": moment,
                     "expires_at": moment + dt.timedelta(days=RETENTION_DAYS),
                 },

@@ -29,6 +29,8 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
+from switchboard_contract.environment import LOG_LEVEL
+
 REDACTED = "[REDACTED]"
 MIN_SECRET_LENGTH = 6
 SEVERITY = {
@@ -218,7 +220,7 @@ def unbind(token: contextvars.Token[dict[str, Any] | None]) -> None:
 def configure(secret_names: Iterable[str] = (), stream: Any = None) -> logging.Logger:
     """The ``switchboard`` logger writing JSON lines to stdout (idempotent)."""
     logger = logging.getLogger(LOGGER_NAME)
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    level = os.environ.get(LOG_LEVEL, "INFO").upper()
     logger.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
     logger.propagate = False
     names = set(secret_names)

@@ -15,6 +15,9 @@ import os
 import uuid
 from typing import Any
 
+from switchboard_contract import attributes as attr
+from switchboard_contract.environment import DEAD_LETTERS, topic_env_var
+
 from switchboard_runtime import clients
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f0b8a52-3c1e-4d5e-9a4f-2b7d9c1e0f11")
@@ -31,7 +34,7 @@ def derive_event_id(cause: str, purpose: str) -> str:
 
 
 def topic_id(topic: str) -> str:
-    name = "SWITCHBOARD_TOPIC_" + topic.upper().replace("-", "_")
+    name = topic_env_var(topic)
     value = os.environ.get(name)
     if not value:
         raise ConfigurationError(f"{name} is not set: this agent does not publish to {topic!r}")
@@ -39,13 +42,13 @@ def topic_id(topic: str) -> str:
 
 
 def dead_letter_topics() -> dict[str, str]:
-    raw = os.environ.get("SWITCHBOARD_DEAD_LETTERS") or "{}"
+    raw = os.environ.get(DEAD_LETTERS) or "{}"
     try:
         mapping = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"SWITCHBOARD_DEAD_LETTERS is not JSON: {exc}") from exc
+        raise ConfigurationError(f"{DEAD_LETTERS} is not JSON: {exc}") from exc
     if not isinstance(mapping, dict):
-        raise ConfigurationError("SWITCHBOARD_DEAD_LETTERS is not a JSON object")
+        raise ConfigurationError(f"{DEAD_LETTERS} is not a JSON object")
     return {str(k): str(v) for k, v in mapping.items()}
 
 
@@ -84,12 +87,12 @@ def event_message(
         raise ConfigurationError(f"{event_type} belongs on topic {spec.topic!r}, not {topic!r}")
     model = validate(event_type, data.model_dump() if hasattr(data, "model_dump") else data)
     attributes = {
-        "type": event_type,
-        "event_id": event_id,
-        "source": source,
-        "correlation_id": correlation_id or event_id,
-        "causation_id": causation_id,
-        "schema_version": str(spec.version),
+        attr.TYPE: event_type,
+        attr.EVENT_ID: event_id,
+        attr.SOURCE: source,
+        attr.CORRELATION_ID: correlation_id or event_id,
+        attr.CAUSATION_ID: causation_id,
+        attr.SCHEMA_VERSION: str(spec.version),
         **(extra_attributes or {}),
     }
     return encode_data(model), attributes

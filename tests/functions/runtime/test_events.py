@@ -1,30 +1,33 @@
-"""The event registry equals the catalogue, and the schemas mean what they say."""
+"""The event models agree with the contract's registry, and the schemas mean what they say."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
+from switchboard_contract import event_types
 from switchboard_runtime.errors import PermanentError
 from switchboard_runtime.events import EVENT_TYPES, spec_for, validate
 from switchboard_runtime.publisher import derive_event_id
 
-CATALOGUE = Path(__file__).resolve().parents[3] / "functions" / "catalogue.yaml"
 
-
-def catalogue_types() -> dict[str, str]:
-    document = yaml.safe_load(CATALOGUE.read_text())
-    return {
-        event_type: topic
-        for topic, spec in document["topics"].items()
-        for event_type in spec["event_types"]
-    }
-
-
-def test_registry_equals_the_catalogue() -> None:
-    assert {t: s.topic for t, s in EVENT_TYPES.items()} == catalogue_types()
+def test_the_models_agree_with_the_contracts_registry() -> None:
+    """Importing events.py checks it; the catalogue is held to the same registry by
+    load_catalogue (tests/infra/catalogue/test_event_registry.py)."""
+    modelled = {t: (s.topic, s.supported) for t, s in EVENT_TYPES.items()}
+    assert event_types.mismatches(modelled) == []
     assert all(spec.version >= 1 for spec in EVENT_TYPES.values())
+
+
+def test_a_disagreement_with_the_registry_is_named() -> None:
+    modelled = {t: (s.topic, s.supported) for t, s in EVENT_TYPES.items()}
+    modelled["booking.cancelled"] = ("bookings", (1, 2))
+    modelled["sms.sent"] = ("inbound", (1,))
+    del modelled["tick"]
+    assert event_types.mismatches(modelled) == [
+        "tick: in the registry but has no model",
+        "sms.sent: has a model but is not in the registry",
+        "booking.cancelled: registry says topic 'bookings' versions [1], the models topic "
+        "'bookings' versions [1, 2]",
+    ]
 
 
 def test_unknown_type_is_permanent() -> None:

@@ -205,6 +205,17 @@ class DynamicHost:
         )
 
 
+WITHOUT_THE_PROJECT = (
+    "import runpy, sys; "
+    "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in "
+    "getattr(f, '__module__', '')]; "
+    "runpy.run_module('pulumi.dynamic', run_name='__main__')"
+)
+"""``python -m pulumi.dynamic`` as on a host where the project is not installed: the dev
+venv's editable install (its import finder) is taken out, so only what the provider's
+pickle carries, and the working directory, can be imported."""
+
+
 def host_environment() -> dict[str, str]:
     """The caller's environment without anything that would put the repository on the
     host's import path."""
@@ -220,7 +231,7 @@ def dynamic_host(cwd: Path, python: str = sys.executable) -> Iterator[DynamicHos
 
 def _hosted(cwd: Path, python: str, errors: IO[bytes]) -> Iterator[DynamicHost]:
     process = subprocess.Popen(
-        [python, "-u", "-m", "pulumi.dynamic"],
+        [python, "-u", "-c", WITHOUT_THE_PROJECT],
         cwd=cwd,
         env=host_environment(),
         stdin=subprocess.DEVNULL,

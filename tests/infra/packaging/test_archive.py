@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -79,6 +80,9 @@ def test_archive_layout(functions_copy: Path, tmp_path: Path) -> None:
         assert names == sorted(names)
         assert "main.py" in names and "agent.yaml" in names
         assert "switchboard_runtime/__init__.py" in names
+        assert {"switchboard_contract/__init__.py", "switchboard_contract/environment.py"} <= set(
+            names
+        )
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in opened.infolist())
         requirements = opened.read("requirements.txt").decode().splitlines()
     assert any(line.startswith("functions-framework") for line in requirements)
@@ -86,9 +90,25 @@ def test_archive_layout(functions_copy: Path, tmp_path: Path) -> None:
     assert archive.object_name == f"agents/billing/{archive.content_hash[:20]}.zip"
 
 
-def test_agent_may_not_shadow_the_runtime(functions_copy: Path, tmp_path: Path) -> None:
-    shadow = functions_copy / "ledger" / "switchboard_runtime"
+@pytest.mark.parametrize("package", ["switchboard_runtime", "switchboard_contract"])
+def test_agent_may_not_shadow_a_shared_package(
+    functions_copy: Path, tmp_path: Path, package: str
+) -> None:
+    shadow = functions_copy / "ledger" / package
     shadow.mkdir()
     (shadow / "__init__.py").write_text("")
-    with pytest.raises(PackagingError, match=r"ledger/switchboard_runtime/__init__.py"):
+    with pytest.raises(PackagingError, match=rf"ledger/{package}/__init__.py"):
+        build_archive(functions_copy, "ledger", tmp_path)
+
+
+def test_one_byte_in_the_contract_changes_every_agent(functions_copy: Path, tmp_path: Path) -> None:
+    before = build_archive(functions_copy, "gateway", tmp_path / "before").content_hash
+    contract = functions_copy / "shared" / "switchboard_contract" / "outcomes.py"
+    contract.write_bytes(contract.read_bytes() + b"#")
+    assert build_archive(functions_copy, "gateway", tmp_path / "after").content_hash != before
+
+
+def test_a_missing_shared_package_is_named(functions_copy: Path, tmp_path: Path) -> None:
+    shutil.rmtree(functions_copy / "shared" / "switchboard_contract")
+    with pytest.raises(PackagingError, match=r"shared/switchboard_contract: shared package"):
         build_archive(functions_copy, "ledger", tmp_path)
