@@ -46,8 +46,8 @@ deadletters: venv ## list dead letters of the running `make dev` (python -m tool
 test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
 	$(PY) -m pytest
 
-test-unit: venv ## the fast offline tests: no emulator, no slow test (what it leaves out: README, "Tests")
-	$(PY) -m pytest -m "not emulator and not slow"
+test-unit: venv ## the fast offline tests, on every core: no emulator, no slow test (what it leaves out: README, "Tests")
+	$(PY) -m pytest -n auto -m "not emulator and not slow"
 
 test-agent: venv ## one agent's tests, emulator ones included (they start their emulators): make test-agent NAME=billing
 	$(PY) -m tools.test_agent "$$NAME"

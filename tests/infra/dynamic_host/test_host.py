@@ -59,7 +59,11 @@ def urn_of(registration: Registration) -> str:
     return registration.urn
 
 
-DEV_RESOURCES = [pytest.param(r, id=r.name) for r in dynamic_resources("dev")]
+# Sorted: the mock engine registers resources in whatever order their inputs resolve, and
+# a collection order that varies would differ between pytest-xdist's workers.
+DEV_RESOURCES = [
+    pytest.param(r, id=r.name) for r in sorted(dynamic_resources("dev"), key=lambda r: r.name)
+]
 
 
 @pytest.mark.parametrize("registration", DEV_RESOURCES)

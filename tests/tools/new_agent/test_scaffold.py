@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -18,14 +19,17 @@ from tests.infra.test_settings import settings_for
 from tools.new_agent.__main__ import main
 
 INNER_SUITE_ENV = "SWITCHBOARD_INNER_SUITE"
-TEST_UNIT = re.compile(r'^test-unit:.*\n\t\$\(PY\) -m pytest -m "([^"]+)"$', re.MULTILINE)
+TEST_UNIT = re.compile(r"^test-unit:.*\n\t\$\(PY\) -m pytest (.+)$", re.MULTILINE)
 
 
-def unit_suite_markers() -> str:
-    """The marker expression `make test-unit` selects with, read from the Makefile."""
+def unit_suite_args() -> list[str]:
+    """The arguments `make test-unit` runs pytest with (workers, marker expression), read
+    from the Makefile."""
     match = TEST_UNIT.search((REPO_ROOT / "Makefile").read_text())
-    assert match is not None, "the Makefile's test-unit target runs pytest -m <expression>"
-    return match.group(1)
+    assert match is not None, "the Makefile's test-unit target runs $(PY) -m pytest <args>"
+    args = shlex.split(match.group(1))
+    assert "-m" in args, "the Makefile's test-unit target selects with -m <expression>"
+    return args
 
 
 SHARED = str(REPO_ROOT / "functions" / "shared")
@@ -217,7 +221,7 @@ def test_in_a_copy_of_the_repository_a_new_agent_passes_render_topology_and_the_
         (["-m", "tools.new_agent", "echo", "--topic", "inbound"], 60),
         (["-m", "tools.render", "all", "--quiet"], 300),
         (["-m", "tools.topology"], 60),
-        (["-m", "pytest", "-m", unit_suite_markers(), "-q", "-p", "no:cacheprovider", "-x"], 2000),
+        (["-m", "pytest", *unit_suite_args(), "-q", "-p", "no:cacheprovider", "-x"], 2000),
     ):
         result = run(*step, timeout=timeout)
         assert result.returncode == 0, (
