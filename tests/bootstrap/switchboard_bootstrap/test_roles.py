@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 import pytest
@@ -79,15 +80,22 @@ def _tokens(run: Any) -> set[str]:
     return {invoke.token for invoke in run.invokes}
 
 
+@cache
+def reads(stack: str, *, budget: bool = False, preview: bool = False) -> frozenset[str]:
+    """The invokes one run of the program makes (each run once per session: two tests ask)."""
+    run = run_stack(stack, overrides=BUDGET if budget else None, preview=preview)
+    return frozenset(_tokens(run))
+
+
 def rendered_reads() -> set[str]:
     return {i["token"] for path in RENDERS for i in json.loads(path.read_text())["invokes"]}
 
 
 def test_every_read_the_program_makes_has_its_role() -> None:
     """Fails when the program starts calling an invoke (data source) the table lacks."""
-    seen = rendered_reads() | _tokens(run_stack("dev", overrides=BUDGET))
+    seen = rendered_reads() | reads("dev", budget=True)
     for stack in STACKS:
-        seen |= _tokens(run_stack(stack, preview=True))
+        seen |= reads(stack, preview=True)
     assert "gcp:secretmanager/getSecretVersion:getSecretVersion" in seen
     assert not unmapped_reads(seen), (
         f"add these to bootstrap/switchboard_bootstrap/roles.py PROGRAM_READS: "
@@ -104,10 +112,10 @@ def test_a_new_read_is_refused_until_mapped() -> None:
 def test_the_table_says_exactly_which_reads_run_at_preview() -> None:
     """at_preview is what the program does, not a guess: each stack (and the opt-in budget)
     run as a first preview reads exactly the at_preview entries; an update reads them all."""
-    at_preview = set().union(*(_tokens(run_stack(s, preview=True)) for s in STACKS))
-    at_preview |= _tokens(run_stack("dev", overrides=BUDGET, preview=True))
+    at_preview = set().union(*(reads(s, preview=True) for s in STACKS))
+    at_preview |= reads("dev", budget=True, preview=True)
     assert at_preview == {t for t, read in PROGRAM_READS.items() if read.at_preview}
-    in_update = rendered_reads() | _tokens(run_stack("dev", overrides=BUDGET))
+    in_update = rendered_reads() | reads("dev", budget=True)
     assert in_update == set(PROGRAM_READS)
 
 

@@ -20,6 +20,7 @@ from tests.infra.dynamic_host.host import (
     PROVIDER_KEY,
     UNKNOWN,
     VERBS,
+    DynamicHost,
     HostError,
     Unknown,
     dynamic_host,
@@ -68,28 +69,27 @@ DEV_RESOURCES = [
 
 @pytest.mark.parametrize("registration", DEV_RESOURCES)
 def test_a_preview_check_accepts_any_input_unknown(
-    registration: Registration, host_cwd: Path
+    registration: Registration, configured_host: DynamicHost
 ) -> None:
     name, cases = cases_for(registration)
     assert cases is not None, f"{name} has no harness cases (tests/infra/dynamic_host/cases.py)"
     inputs = program_inputs(registration, cases)
     names = [k for k in inputs if k != PROVIDER_KEY]
     assert names
-    with dynamic_host(host_cwd) as host:
-        host.configure()
-        for unknown in [[n] for n in names] + [names]:
-            news = inputs | dict.fromkeys(unknown, UNKNOWN)
-            response = host.check(urn_of(registration), news)
-            assert list(response.failures) == [], (unknown, response.failures)
-            echoed = from_struct(response.inputs)
-            assert all(isinstance(echoed[n], Unknown) for n in unknown)
-        known = host.check(urn_of(registration), inputs)
-        assert list(known.failures) == []
+    host = configured_host
+    for unknown in [[n] for n in names] + [names]:
+        news = inputs | dict.fromkeys(unknown, UNKNOWN)
+        response = host.check(urn_of(registration), news)
+        assert list(response.failures) == [], (unknown, response.failures)
+        echoed = from_struct(response.inputs)
+        assert all(isinstance(echoed[n], Unknown) for n in unknown)
+    known = host.check(urn_of(registration), inputs)
+    assert list(known.failures) == []
 
 
 @pytest.mark.parametrize("registration", DEV_RESOURCES)
 def test_a_preview_diff_against_a_stored_state_accepts_any_input_unknown(
-    registration: Registration, host_cwd: Path
+    registration: Registration, configured_host: DynamicHost
 ) -> None:
     name, cases = cases_for(registration)
     assert cases is not None, name
@@ -97,13 +97,12 @@ def test_a_preview_diff_against_a_stored_state_accepts_any_input_unknown(
     stored = cases.stored_outputs()
     olds = inputs | {k: stored[k] for k in cases.outputs}
     urn = urn_of(registration)
-    with dynamic_host(host_cwd) as host:
-        host.configure()
-        same = host.diff(urn, "id-1", olds, inputs, inputs)
-        assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
-        for unknown in [k for k in inputs if k != PROVIDER_KEY]:
-            response = host.diff(urn, "id-1", olds, inputs | {unknown: UNKNOWN}, inputs)
-            assert response.changes == provider_pb2.DiffResponse.DIFF_SOME, unknown
+    host = configured_host
+    same = host.diff(urn, "id-1", olds, inputs, inputs)
+    assert same.changes == provider_pb2.DiffResponse.DIFF_NONE
+    for unknown in [k for k in inputs if k != PROVIDER_KEY]:
+        response = host.diff(urn, "id-1", olds, inputs | {unknown: UNKNOWN}, inputs)
+        assert response.changes == provider_pb2.DiffResponse.DIFF_SOME, unknown
 
 
 @pytest.mark.parametrize("provider_class", sorted(CASES))
