@@ -7,12 +7,13 @@ a dead-letter topic is called.
 
 from __future__ import annotations
 
+from switchboard_contract.attributes import REDRIVE_TARGET
 from switchboard_contract.environment import (  # noqa: F401 (re-exported for naming.*)
     secret_env_var,
     topic_env_var,
 )
 
-from library.deadletters.attributes import DEAD_LETTER_SUFFIX, REDRIVE_ATTRIBUTE
+from library.deadletters.attributes import DEAD_LETTER_SUFFIX
 
 AGENT_NAME_PATTERN = r"[a-z][a-z0-9-]{1,20}[a-z0-9]"
 """Agent names: 3-22 characters, so that ``sb-<agent>-push`` fits a 30-character
@@ -50,6 +51,6 @@ def scheduler_job_id(agent: str) -> str:
 
 
 def redrive_clause(agent: str, topic: str) -> str:
-    """The filter clause every agent subscription carries (see :data:`REDRIVE_ATTRIBUTE`)."""
+    """The filter clause every agent subscription carries (see :data:`REDRIVE_TARGET`)."""
     target = subscription_id(agent, topic)
-    return f'NOT attributes:{REDRIVE_ATTRIBUTE} OR attributes.{REDRIVE_ATTRIBUTE} = "{target}"'
+    return f'NOT attributes:{REDRIVE_TARGET} OR attributes.{REDRIVE_TARGET} = "{target}"'

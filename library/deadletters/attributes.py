@@ -1,8 +1,8 @@
 """The words of dead-lettering: the attributes Pub/Sub adds to a message it forwards to a
-dead-letter topic, the attribute a redriven copy carries, and the dead-letter name suffix.
+dead-letter topic, and the dead-letter name suffix.
 
-Pub/Sub's names are as documented for dead-letter topics (and as this SDK's emulator sets
-them): the original data and attributes are kept; these four are added. The local platform
+Pub/Sub's four names (and the redrive attribute) live in :mod:`switchboard_contract.attributes`:
+the original data and attributes are kept; these four are added. The local platform
 forwards with :func:`dead_letter_attributes`; the dead-letter records read them back.
 """
 
@@ -12,36 +12,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from switchboard_contract.attributes import (
-    DEAD_LETTER_DELIVERY_COUNT as DELIVERY_COUNT,
+    DEAD_LETTER_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT,
+    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME,
 )
-from switchboard_contract.attributes import (
-    DEAD_LETTER_SOURCE_SUBSCRIPTION as SOURCE_SUBSCRIPTION,
-)
-from switchboard_contract.attributes import (
-    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT as SOURCE_SUBSCRIPTION_PROJECT,
-)
-from switchboard_contract.attributes import (
-    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME as SOURCE_TOPIC_PUBLISH_TIME,
-)
-from switchboard_contract.attributes import REDRIVE_TARGET as REDRIVE_ATTRIBUTE
 
 PUBSUB_DEAD_LETTER_PREFIX = "CloudPubSubDeadLetter"
 """Every attribute Pub/Sub adds when dead-lettering starts with it."""
 
 DEAD_LETTER_SUFFIX = "-dead-letter"
 """A dead-letter topic (and its pull subscription) is the agent subscription's id plus this."""
-
-__all__ = [
-    "DEAD_LETTER_SUFFIX",
-    "DELIVERY_COUNT",
-    "PUBSUB_DEAD_LETTER_PREFIX",
-    "REDRIVE_ATTRIBUTE",
-    "SOURCE_SUBSCRIPTION",
-    "SOURCE_SUBSCRIPTION_PROJECT",
-    "SOURCE_TOPIC_PUBLISH_TIME",
-    "dead_letter_attributes",
-    "publish_time_text",
-]
 
 
 def publish_time_text(moment: datetime) -> str:
@@ -63,8 +44,8 @@ def dead_letter_attributes(
     """The forwarded message's attributes: the original ones plus the four source attributes."""
     return {
         **attributes,
-        DELIVERY_COUNT: str(delivery_count),
-        SOURCE_SUBSCRIPTION: subscription_id,
-        SOURCE_SUBSCRIPTION_PROJECT: project,
-        SOURCE_TOPIC_PUBLISH_TIME: publish_time_text(publish_time),
+        DEAD_LETTER_DELIVERY_COUNT: str(delivery_count),
+        DEAD_LETTER_SOURCE_SUBSCRIPTION: subscription_id,
+        DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT: project,
+        DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME: publish_time_text(publish_time),
     }

@@ -11,13 +11,13 @@ from switchboard_contract.attributes import (
     DEAD_LETTER_SOURCE_SUBSCRIPTION,
     FAILED_SUBSCRIPTION,
     FAILURE_REASON,
+    REDRIVE_TARGET,
     RUNTIME_FAILURE_ATTRIBUTES,
 )
 
 from library.deadletters.attributes import (
     DEAD_LETTER_SUFFIX,
     PUBSUB_DEAD_LETTER_PREFIX,
-    REDRIVE_ATTRIBUTE,
 )
 
 REDRIVE_COUNT = "redrive_count"
@@ -79,8 +79,8 @@ def redrive_attributes(original: Mapping[str, str], target_subscription: str) ->
         for key, value in original.items()
         if not key.startswith(PUBSUB_DEAD_LETTER_PREFIX)
         and key not in RUNTIME_FAILURE_ATTRIBUTES
-        and key != REDRIVE_ATTRIBUTE
+        and key != REDRIVE_TARGET
     }
-    attributes[REDRIVE_ATTRIBUTE] = target_subscription
+    attributes[REDRIVE_TARGET] = target_subscription
     attributes[REDRIVE_COUNT] = str(int(original.get(REDRIVE_COUNT, "0") or 0) + 1)
     return attributes

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from library.deadletters.attributes import (
-    DELIVERY_COUNT,
-    SOURCE_SUBSCRIPTION,
-    SOURCE_SUBSCRIPTION_PROJECT,
-    SOURCE_TOPIC_PUBLISH_TIME,
+from switchboard_contract.attributes import (
+    DEAD_LETTER_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT,
+    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME,
 )
+
 from localdev.trace import ACKED, DEAD_LETTERED, FILTERED_OUT, RETRY
 from tests.conftest import require_emulators
 from tests.localdev.harness import PROJECT, LocalPlatform, pubsub_clients, wait_for
@@ -174,10 +174,10 @@ def test_a_poison_message_is_dead_lettered_after_exactly_max_delivery_attempts(
     subscriber.acknowledge(request={"subscription": dead_letters, "ack_ids": [received.ack_id]})
     attributes = dict(received.message.attributes)
     assert received.message.data == data
-    assert attributes[DELIVERY_COUNT] == "5"
-    assert attributes[SOURCE_SUBSCRIPTION] == "recorder-on-orders"
-    assert attributes[SOURCE_SUBSCRIPTION_PROJECT] == PROJECT
-    assert attributes[SOURCE_TOPIC_PUBLISH_TIME].endswith("Z")
+    assert attributes[DEAD_LETTER_DELIVERY_COUNT] == "5"
+    assert attributes[DEAD_LETTER_SOURCE_SUBSCRIPTION] == "recorder-on-orders"
+    assert attributes[DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT] == PROJECT
+    assert attributes[DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME].endswith("Z")
     for key, value in {
         "type": "order.placed",
         "event_id": poison,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from library.deadletters.attributes import (
-    DELIVERY_COUNT,
-    SOURCE_SUBSCRIPTION,
-    SOURCE_SUBSCRIPTION_PROJECT,
-    SOURCE_TOPIC_PUBLISH_TIME,
-    dead_letter_attributes,
+from switchboard_contract.attributes import (
+    DEAD_LETTER_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT,
+    DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME,
 )
+
+from library.deadletters.attributes import dead_letter_attributes
 
 PUBLISHED = datetime(2026, 11, 27, 0, 2, 9, 342000, tzinfo=UTC)
 
@@ -27,16 +28,18 @@ def test_dead_letter_attributes_keep_the_originals_and_add_the_source() -> None:
     assert forwarded == {
         "type": "booking.requested",
         "event_id": "e1",
-        DELIVERY_COUNT: "5",
-        SOURCE_SUBSCRIPTION: "scheduler-on-bookings",
-        SOURCE_SUBSCRIPTION_PROJECT: "switchboard-local",
-        SOURCE_TOPIC_PUBLISH_TIME: "2026-11-27T00:02:09.342Z",
+        DEAD_LETTER_DELIVERY_COUNT: "5",
+        DEAD_LETTER_SOURCE_SUBSCRIPTION: "scheduler-on-bookings",
+        DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT: "switchboard-local",
+        DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME: "2026-11-27T00:02:09.342Z",
     }
     assert original == {"type": "booking.requested", "event_id": "e1"}
 
 
 def test_dead_letter_attribute_names_are_pubsubs() -> None:
-    assert DELIVERY_COUNT == "CloudPubSubDeadLetterSourceDeliveryCount"
-    assert SOURCE_SUBSCRIPTION == "CloudPubSubDeadLetterSourceSubscription"
-    assert SOURCE_SUBSCRIPTION_PROJECT == "CloudPubSubDeadLetterSourceSubscriptionProject"
-    assert SOURCE_TOPIC_PUBLISH_TIME == "CloudPubSubDeadLetterSourceTopicPublishTime"
+    assert DEAD_LETTER_DELIVERY_COUNT == "CloudPubSubDeadLetterSourceDeliveryCount"
+    assert DEAD_LETTER_SOURCE_SUBSCRIPTION == "CloudPubSubDeadLetterSourceSubscription"
+    assert DEAD_LETTER_SOURCE_SUBSCRIPTION_PROJECT == (
+        "CloudPubSubDeadLetterSourceSubscriptionProject"
+    )
+    assert DEAD_LETTER_SOURCE_TOPIC_PUBLISH_TIME == "CloudPubSubDeadLetterSourceTopicPublishTime"
