@@ -43,8 +43,8 @@ trace: venv ## every delivery an event and its follow-ups caused: make trace ID=
 deadletters: venv ## list dead letters of the running `make dev` (python -m tools.deadletters --help for more)
 	$(PY) -m tools.deadletters list
 
-test: venv ## the whole suite: unit tests and emulator tests (emulators are started by the tests)
-	$(PY) -m pytest
+test: venv ## the whole suite on every core (up to 4 workers, each with its own emulators, started by the tests)
+	$(PY) -m pytest -n auto --maxprocesses 4 --dist worksteal
 
 test-unit: venv ## the fast offline tests, on every core: no emulator, no slow test (what it leaves out: README, "Tests")
 	$(PY) -m pytest -n auto -m "not emulator and not slow"

@@ -19,7 +19,10 @@ subscription and, for each message:
 
 Up to ``in_flight`` deliveries run at once per subscription (the manifest's concurrency x
 max_instances, capped for a laptop); messages are pulled only into free slots, so none
-waits unleased in a local queue.
+waits unleased in a local queue. As the official client does, a loaded loop pulls several
+messages per request (it waits up to ``PULL_GATHER_SECONDS`` for busy slots to free up)
+and acks in batches (:mod:`localdev.ack_batcher`): the emulator serves one request for many
+messages instead of three for each.
 
 Stopping (:meth:`DeliveryLoop.stop`) stops pulling, lets the deliveries in flight finish
 (their agents are still running) for a bounded time, then abandons the rest: from then on
@@ -55,6 +58,7 @@ from switchboard_contract.outcomes import DUPLICATE_INJECTED
 from infra.catalogue import Consumer
 from infra.catalogue.filter_language import Filter, parse_filter
 from library.deadletters.attributes import dead_letter_attributes
+from localdev.ack_batcher import AckBatcher
 from localdev.acks import is_ack
 from localdev.backoff import backoff_seconds
 from localdev.envelope import push_envelope
@@ -70,6 +74,9 @@ from localdev.trace import (
 
 MAX_IN_FLIGHT = 8
 PULL_WAIT_SECONDS = 2.0
+PULL_GATHER_SECONDS = 0.005
+"""With some slots busy, how long a pull waits for more to free up, so that a loaded
+subscription pulls several messages per request instead of one."""
 LEASE_GRACE_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 5.0
 # The client library's own retry policies (google-cloud-pubsub's defaults), except that
@@ -239,6 +246,7 @@ class DeliveryLoop:
         self._in_flight: set[Future[None]] = set()
         self._in_flight_lock = threading.Lock()
         self._local = threading.local()
+        self._acks = AckBatcher(self._acknowledge, route.subscription_id)
         self._executor = ThreadPoolExecutor(
             max_workers=route.in_flight, thread_name_prefix=f"deliver-{route.subscription_id}"
         )
@@ -265,6 +273,7 @@ class DeliveryLoop:
             pending = list(self._in_flight)
         wait(pending, timeout=max(0.0, deadline - time.monotonic()))
         self._abandoned.set()
+        self._acks.close()
 
     def _until_abandoned(
         self, retryable: tuple[type[Exception], ...], timeout: float
@@ -303,7 +312,11 @@ class DeliveryLoop:
         if not self._slots.acquire(timeout=0.5):
             return 0
         free = 1
-        while free < self.route.in_flight and self._slots.acquire(blocking=False):
+        gathered_by = time.monotonic() + PULL_GATHER_SECONDS
+        while free < self.route.in_flight:
+            remaining = gathered_by - time.monotonic()
+            if remaining <= 0 or not self._slots.acquire(timeout=remaining):
+                break
             free += 1
         return free
 
@@ -450,8 +463,13 @@ class DeliveryLoop:
         threading.Thread(target=send, name="duplicate", daemon=True).start()
 
     def _ack(self, ack_id: str) -> None:
+        """Acknowledge one message, in a batch with the others acked at about the same
+        moment (:mod:`localdev.ack_batcher`); returns once the emulator has it."""
+        self._acks.ack(ack_id)
+
+    def _acknowledge(self, ack_ids: list[str]) -> None:
         self._subscriber.acknowledge(
-            request={"subscription": self.route.subscription_path, "ack_ids": [ack_id]},
+            request={"subscription": self.route.subscription_path, "ack_ids": ack_ids},
             retry=self._ack_retry,
         )
 
