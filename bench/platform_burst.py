@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import REPO_ROOT, machine, percentile, table
-from localdev.trace import ACKED, RUNTIME_DEAD_LETTERED
+from localdev.trace import ACKED, RETRY, RUNTIME_DEAD_LETTERED
 
 DEADLINE_SECONDS = 1800
 
@@ -103,7 +103,7 @@ def acked_times(trace_file: Path, wanted: set[str]) -> dict[str, tuple[float, in
         event_id = event.get("event_id")
         if event_id not in wanted or event.get("agent") != "ledger":
             continue
-        if event.get("outcome") in ("acked", "retry"):
+        if event.get("outcome") in (ACKED, RETRY):
             deliveries[event_id] = deliveries.get(event_id, 0) + 1
         if event.get("outcome") == ACKED and event.get("agent_outcome") != RUNTIME_DEAD_LETTERED:
             moment = datetime.fromisoformat(event["at"]).timestamp()

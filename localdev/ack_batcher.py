@@ -44,13 +44,15 @@ class AckBatcher:
         """Acknowledge ``ack_id``; returns when its batch is answered, raises its error."""
         done: Future[None] = Future()
         with self._lock:
-            if self._closed:
-                self._send([ack_id])
-                return
-            if not self._waiting:
-                self._first_at = time.monotonic()
-            self._waiting.append((ack_id, done))
-            self._lock.notify()
+            closed = self._closed
+            if not closed:
+                if not self._waiting:
+                    self._first_at = time.monotonic()
+                self._waiting.append((ack_id, done))
+                self._lock.notify()
+        if closed:
+            self._send([ack_id])
+            return
         done.result()
 
     def close(self) -> None:
