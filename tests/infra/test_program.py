@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
 from typing import Any
 
 import pulumi
@@ -14,6 +13,7 @@ from infra.agent.plan import plan_fleet
 from infra.catalogue import load_catalogue, naming
 from infra.offline.harness import Run, run_stack, run_under_mocks
 from infra.offline.mocks import Registration
+from tests.committed_renders import committed_run
 from tests.infra.secrets.test_store import config_sourced
 from tests.infra.test_settings import settings_for
 
@@ -21,9 +21,8 @@ SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 TOPIC = "gcp:pubsub/topic:Topic"
 
 
-@cache
 def rendered(stack: str) -> Run:
-    return run_stack(stack)
+    return committed_run(stack)
 
 
 def by_type(run: Run, token: str) -> dict[str, Registration]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,12 @@ import pytest
 import yaml
 
 from infra.catalogue import FUNCTIONS_DIR
-from tools.diff.sources import working_tree
-
-Manifest = dict[str, Any]
+from tests.committed_renders import Manifest, committed_manifest
 
 
-@cache
 def fresh_render(stack: str) -> Manifest:
-    """The working tree's render of ``stack`` (JSON round-tripped), once per session."""
-    return working_tree(stack)
+    """The working tree's render of ``stack`` (JSON round-tripped), shared: read only."""
+    return committed_manifest(stack)
 
 
 @pytest.fixture
@@ -42,11 +38,6 @@ def edit_manifest(functions_copy: Path) -> Callable[[str, Callable[[dict[str, An
     return edit
 
 
-@cache
 def preview_render(stack: str) -> Manifest:
-    """``stack`` rendered as a first ``pulumi preview`` runs it, once per session."""
-    import json
-
-    from tools.render.manifest import manifest_json, render_stack
-
-    return json.loads(manifest_json(render_stack(stack, preview=True)))
+    """``stack`` rendered as a first ``pulumi preview`` runs it, shared: read only."""
+    return committed_manifest(stack, preview=True)

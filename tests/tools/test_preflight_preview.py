@@ -64,10 +64,10 @@ def test_reintroducing_problem_1_fails_the_preflight(monkeypatch: pytest.MonkeyP
         errors = input_errors(news, unknown)
         return CheckResult(news, [CheckFailure(e.field, e.reason) for e in errors])
 
+    update = Render.from_manifest(fresh_render("dev"))  # shared: never rendered patched
     # The class, not a module global: the by-value pickle carries the class's methods (and
     # a snapshot of the globals they use) to wherever the provider is loaded.
     monkeypatch.setattr(infra.build.provider.ImageBuildProvider, "check", old_check)
-    update = Render.from_manifest(fresh_render("dev"))
     findings, _ = _check_preview("dev", None, update, stack_facts("dev"))
     assert [(f.rule, f.resource) for f in findings] == [("preview-runs", "dev (first preview)")]
     assert "service_account: must be a string, not Unknown" in findings[0].problem

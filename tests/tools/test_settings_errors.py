@@ -4,6 +4,7 @@ a copy of the repository whose stack file (or local settings file) is broken."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -41,8 +42,10 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def repo(pristine: Path, tmp_path: Path) -> Path:
+    """A copy of :func:`pristine` whose files are hard links to it: :func:`edit` replaces
+    a file instead of writing through the link."""
     copy = tmp_path / "repo"
-    shutil.copytree(pristine, copy)
+    shutil.copytree(pristine, copy, copy_function=os.link)
     return copy
 
 
@@ -51,6 +54,7 @@ def edit(repo: Path, name: str, change: Callable[[str], str]) -> None:
     before = path.read_text()
     after = change(before)
     assert after != before, f"the edit did not change {name}"
+    path.unlink()  # the pristine copy keeps its file
     path.write_text(after)
 
 

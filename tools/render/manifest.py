@@ -33,10 +33,13 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.offline.mocks import InvokeRecord, Registration
 from tools.render.normalise import normalise, registration_inputs
+
+if TYPE_CHECKING:
+    from infra.offline.harness import Run
 
 FORMAT = "switchboard-render/1"
 STACKS = ("dev", "staging", "prod")
@@ -146,4 +149,11 @@ def render_stack(
     run = run_stack(
         stack, root=stack_root or REPO_ROOT, functions_root=functions_root, preview=preview
     )
-    return render_manifest(run.registrations, stack, REPO_ROOT, run.invokes, preview=preview)
+    return manifest_of_run(run, stack)
+
+
+def manifest_of_run(run: Run, stack: str) -> dict[str, Any]:
+    """The manifest of a finished run of ``stack`` (a preview's when the run was one)."""
+    from infra.offline.harness import REPO_ROOT
+
+    return render_manifest(run.registrations, stack, REPO_ROOT, run.invokes, preview=run.preview)

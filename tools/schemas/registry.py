@@ -82,12 +82,15 @@ def generate(functions: Path = FUNCTIONS_DIR) -> Registry:
 
 def generate_apart(functions: Path) -> Registry:
     """:func:`generate` in a subprocess: for another tree, whose ``switchboard_runtime``
-    must not be confused with one this process imported already."""
+    must not be confused with one this process imported already. The subprocess writes no
+    bytecode into that tree: it is read, not owned, and a cache written there could be
+    taken for a later edit of the same size within the same second (the mtime is whole
+    seconds), so the edit would go unseen."""
     paths = [str(REPO_ROOT), str(functions / "shared")]
     result = subprocess.run(
         [sys.executable, "-m", "tools.schemas", "--print", "--functions-root", str(functions)],
         cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1"},
         check=False,
         capture_output=True,
         text=True,

@@ -22,6 +22,7 @@ from bootstrap.switchboard_bootstrap.roles import (
     unmapped_reads,
 )
 from infra.offline.harness import REPO_ROOT, run_stack
+from tests.committed_renders import committed_run
 from tools.render.manifest import STACKS
 
 RENDERS = sorted((REPO_ROOT / "rendered").glob("*.json"))
@@ -83,7 +84,11 @@ def _tokens(run: Any) -> set[str]:
 @cache
 def reads(stack: str, *, budget: bool = False, preview: bool = False) -> frozenset[str]:
     """The invokes one run of the program makes (each run once per session: two tests ask)."""
-    run = run_stack(stack, overrides=BUDGET if budget else None, preview=preview)
+    run = (
+        run_stack(stack, overrides=BUDGET, preview=preview)
+        if budget
+        else committed_run(stack, preview)
+    )
     return frozenset(_tokens(run))
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import signal
 from collections.abc import Callable, Iterator
-from functools import cache
 from types import FrameType
 from typing import Any, get_args
 
@@ -21,6 +20,7 @@ from infra.agent.subscription import DeferredPushTarget
 from infra.catalogue import load_catalogue
 from infra.offline.harness import Run, run_stack, run_under_mocks
 from infra.offline.mocks import Registration
+from tests.committed_renders import committed_run
 from tests.infra.test_settings import settings_for
 
 AGENT = "switchboard:agent:Agent"
@@ -34,9 +34,8 @@ IAM_MEMBER_TYPES: dict[ResourceKind, str] = {
 }
 
 
-@cache
 def rendered(stack: str) -> Run:
-    return run_stack(stack)
+    return committed_run(stack)
 
 
 def _agent_of(registration: Registration, by_urn: dict[str, Registration]) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from infra.offline.harness import Run, run_stack, stack_config
 from infra.offline.mocks import GcpMocks
 from infra.settings import SettingsError
+from tests.committed_renders import committed_run
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 SERVICE = "gcp:cloudrunv2/service:Service"
@@ -41,7 +42,7 @@ def pinned_versions(run: Run) -> dict[tuple[str, str], str]:
 
 def test_committed_stacks_pin_their_external_versions() -> None:
     for stack in ("dev", "staging", "prod"):
-        run = run_stack(stack)
+        run = committed_run(stack)
         versions = pinned_versions(run)
         assert versions, stack
         assert set(versions.values()) == {"1"}, stack  # external:1, never "latest"
@@ -182,7 +183,7 @@ def test_a_preview_reads_no_secret_version_and_the_update_still_checks() -> None
 
 
 def test_an_update_reads_each_external_version_as_metadata_only() -> None:
-    run = run_stack("dev")
+    run = committed_run("dev")
     reads = [i for i in run.invokes if i.token == SECRET_VERSION_READ]
     external = stack_config("dev")["switchboard:secrets"]
     assert sorted(str(i.args["secret"]) for i in reads) == sorted(external)
