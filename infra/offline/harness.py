@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+import pickle
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,25 @@ def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
     return flat
 
 
+@contextmanager
+def pickler_restored() -> Iterator[None]:
+    """Undo what pulumi's ``serialize_provider`` leaves behind in this process.
+
+    Each call wraps ``pickle._Pickler._batch_setitems`` (and replaces ``save_dict``) to
+    sort dictionaries, and never restores them (``pulumi/dynamic/dynamic.py``, pulumi
+    3.x). A real ``pulumi up`` pickles each dynamic resource once (13 per stack here), so
+    the chain of wrappers stays short; a test process renders dozens of times, and after
+    about 70 renders pickling a dict nests deeper than Python's recursion limit
+    (``RecursionError`` in the next dynamic provider pickled)."""
+    batch_setitems = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    save_dict = pickle._Pickler.save_dict  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        pickle._Pickler._batch_setitems = batch_setitems  # type: ignore[attr-defined]
+        pickle._Pickler.save_dict = save_dict  # type: ignore[attr-defined]
+
+
 @dataclass
 class Run:
     registrations: list[Registration]
@@ -139,7 +159,7 @@ def run_under_mocks(
     def body() -> None:
         holder["result"] = program()
 
-    with nullcontext() if models_real_deploy else offline():
+    with pickler_restored(), nullcontext() if models_real_deploy else offline():
         _sync_await(run_pulumi_func(body))
     return Run(monitor.registrations, holder.get("result"), monitor.invokes, preview)
 

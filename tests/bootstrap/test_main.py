@@ -5,10 +5,13 @@ from __future__ import annotations
 import runpy
 import sys
 
+import pytest
+
 from infra.offline.harness import run_under_mocks
 from tests.bootstrap.harness import BOOTSTRAP_DIR, PROJECT, example_config
 
 
+@pytest.mark.slow
 def test_the_entry_point_declares_the_program_from_its_own_folder() -> None:
     before = set(sys.modules)
     try:

@@ -60,6 +60,7 @@ def test_no_manifest_carries_a_per_environment_value() -> None:
             assert not env_policy.ALLOWED_SETTINGS[name].per_stack, (agent.name, name)
 
 
+@pytest.mark.slow
 def test_changing_prods_sending_number_changes_prods_render_only(tmp_path: Path) -> None:
     for stack in STACKS:
         shutil.copy(REPO_ROOT / f"Pulumi.{stack}.yaml", tmp_path)

@@ -61,6 +61,7 @@ def test_a_real_up_refuses_every_example_value_at_once(stack: str) -> None:
     assert message.endswith("docs/runbooks/deploy-failures.md (the program refuses the stack).")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_real_up_with_real_values_goes_ahead(stack: str) -> None:
     up(stack, real_values(stack))  # the same path as above, minus the placeholders
@@ -76,6 +77,7 @@ def test_one_placeholder_left_is_named_alone() -> None:
     assert "number bought on that Twilio account" in listed[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stack", STACKS)
 def test_a_preview_warns_and_the_offline_render_is_silent(
     stack: str, caplog: pytest.LogCaptureFixture

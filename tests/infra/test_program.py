@@ -264,6 +264,7 @@ def test_prod_differs_from_dev_where_the_stack_files_say() -> None:
     assert topics["bookings"].inputs["messageRetentionDuration"] == "604800s"
 
 
+@pytest.mark.slow
 def test_secret_value_from_config_is_a_secret_version() -> None:
     run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_123"))
     versions = run.of_type("gcp:secretmanager/secretVersion:SecretVersion")

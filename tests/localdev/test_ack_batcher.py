@@ -75,6 +75,7 @@ def test_each_caller_gets_its_requests_error() -> None:
     assert all(str(error) == "emulator gone" for error in errors)
 
 
+@pytest.mark.slow
 def test_a_request_never_holds_more_than_pubsubs_limit() -> None:
     sent = Recorder()
     batcher = AckBatcher(sent, "test", flush_seconds=0.5)

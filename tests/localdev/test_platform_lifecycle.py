@@ -129,6 +129,7 @@ def test_a_delivery_in_flight_at_stop_is_finished_or_abandoned_and_never_holds_t
         platform.kill_everything()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(60)
 def test_a_port_in_use_is_named_with_what_wanted_it(tmp_path: Path) -> None:
     platform = LocalPlatform(tmp_path)
@@ -152,6 +153,7 @@ def test_a_port_in_use_is_named_with_what_wanted_it(tmp_path: Path) -> None:
     assert not platform.state_file.exists()
 
 
+@pytest.mark.slow
 def test_the_cli_documents_its_flags() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "localdev", "up", "--help"],
@@ -195,6 +197,7 @@ def processes_under(root: Path) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_stops_what_was_started(tmp_path: Path) -> None:
     require_emulators()
     platform = LocalPlatform(tmp_path)

@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from localdev.emulators import ManagedProcess, spawn
 from localdev.processes import stop_all
 from localdev.state import pid_alive
@@ -27,6 +29,7 @@ def child(tmp_path: Path, name: str, code: str) -> ManagedProcess:
     return ManagedProcess(name=name, host="127.0.0.1", port=0, process=process, log_path=log)
 
 
+@pytest.mark.slow
 def test_those_ignoring_sigterm_share_one_grace_period_and_are_named(tmp_path: Path) -> None:
     stubborn = [child(tmp_path, f"stubborn-{n}", IGNORES_SIGTERM) for n in range(3)]
     polite = child(tmp_path, "polite", EXITS_ON_SIGTERM)

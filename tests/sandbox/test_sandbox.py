@@ -185,6 +185,7 @@ def test_calendar_ids_conflicts_and_busy_time(box: Sandbox) -> None:
     assert freebusy(box, "2030-01-01T10:00:00Z", "2030-01-01T11:00:00Z") == []
 
 
+@pytest.mark.slow
 def test_starts_in_one_command_and_stops_on_sigterm() -> None:
     port = free_port()
     process = subprocess.Popen(

@@ -79,6 +79,7 @@ def edited(functions_copy: Path, old: str, new: str) -> Side:
     return side_of_tree(functions_copy, "head")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BREAKING))
 def test_a_breaking_change_fails_the_gate_naming_type_field_and_consumers(
     case: str, functions_copy: Path
@@ -127,6 +128,7 @@ def test_publishing_a_version_in_the_change_that_introduces_it_fails(
     assert "consumers affected: ledger, scheduler" in diff.describe(breaking)
 
 
+@pytest.mark.slow
 def test_switching_producers_after_readers_learned_the_version_passes(
     functions_copy: Path,
 ) -> None:
@@ -141,6 +143,7 @@ def test_switching_producers_after_readers_learned_the_version_passes(
     )
 
 
+@pytest.mark.slow
 def test_the_cli_exits_3_on_a_breaking_change_and_0_on_an_additive_one(
     functions_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,6 +34,7 @@ def _resource(rid: str, inputs: dict[str, Any], **options: Any) -> dict[str, Any
     }
 
 
+@pytest.mark.slow
 def test_filter_change_in_a_functions_copy_is_a_replacement_with_a_warning(
     functions_copy: Path, edit_manifest: Callable[..., Path]
 ) -> None:
@@ -136,6 +137,7 @@ def test_flatten() -> None:
     }
 
 
+@pytest.mark.slow
 def test_cli_default_and_markdown(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

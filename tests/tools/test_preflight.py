@@ -258,6 +258,7 @@ def test_every_rule_has_a_test_that_makes_it_fire() -> None:
     assert len(names) == 10 + len(ORG_RULES)
 
 
+@pytest.mark.slow
 def test_the_command_reports_and_exits_by_outcome(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -314,6 +314,7 @@ def test_an_unknown_constraint_is_a_clear_error(tmp_path: Path) -> None:
         stack_facts("dev", root=root, archives={})
 
 
+@pytest.mark.slow
 def test_the_command_fails_on_a_render_with_all_users(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

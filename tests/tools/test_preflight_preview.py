@@ -41,6 +41,7 @@ def test_every_stack_passes_in_a_preview(stack: str) -> None:
     assert advisory > 0  # the policies that read computed values wait for `pulumi up`
 
 
+@pytest.mark.slow
 def test_reintroducing_problem_4_fails_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
     """The program as it was: external secret versions read in a preview too."""
     monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: False)  # store.py's guard off
@@ -51,6 +52,7 @@ def test_reintroducing_problem_4_fails_the_preflight(monkeypatch: pytest.MonkeyP
     assert ("preview-read-allowed", SECRET_VERSION_READ) in preview_findings("dev", manifest)
 
 
+@pytest.mark.slow
 def test_reintroducing_problem_1_fails_the_preflight(monkeypatch: pytest.MonkeyPatch) -> None:
     """The build provider as it was: only the rpc.UNKNOWN string counted as unknown, while
     the dynamic-provider host hands over pulumi.output.Unknown objects; the engine stops a

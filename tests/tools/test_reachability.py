@@ -70,6 +70,7 @@ def test_a_filter_that_cuts_billing_off_is_a_lost_edge_and_a_dead_filter(
     assert "functions/billing/agent.yaml" in finding.problem and "payments" in finding.problem
 
 
+@pytest.mark.slow
 def test_make_diff_shows_the_lost_edge(
     functions_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,6 +42,7 @@ def test_committed_manifest_is_current(stack: str) -> None:
     )
 
 
+@pytest.mark.slow
 def test_two_runs_are_byte_identical() -> None:
     first = manifest_json(render_manifest(run_stack("dev").registrations, "dev", REPO_ROOT))
     second = manifest_json(render_manifest(run_stack("dev").registrations, "dev", REPO_ROOT))
@@ -90,6 +91,7 @@ def test_numbers_are_normalised_and_no_absolute_paths() -> None:
     assert len(asset["sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_secret_values_are_masked() -> None:
     run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_123"))
     manifest = render_manifest(run.registrations, "dev", REPO_ROOT)

@@ -83,6 +83,7 @@ def test_invokes_are_recorded_in_both_modes() -> None:
     assert preview_render("dev")["invokes"] == []  # problem 4: nothing read at preview
 
 
+@pytest.mark.slow
 def test_the_cli_writes_preview_renders_outside_rendered(tmp_path: Any) -> None:
     assert main(["staging", "--preview", "--out", str(tmp_path), "--quiet"]) == 0
     assert '"mode": "preview"' in (tmp_path / "staging.json").read_text(encoding="utf-8")

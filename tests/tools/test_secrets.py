@@ -82,6 +82,7 @@ def test_malformed_values_are_named(name: str, value: str, says: str) -> None:
     assert why is not None and says in why
 
 
+@pytest.mark.slow
 def test_the_command_checks_without_printing_the_value() -> None:
     good = check("stripe-api-key", "sk_test_51AbCdEfGhIjKlMnOpQrStUvWxSECRETPART")
     assert good.returncode == 0 and "well-formed" in good.stdout

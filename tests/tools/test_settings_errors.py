@@ -88,6 +88,7 @@ COMMANDS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_a_public_agent_without_its_url(repo: Path, name: str) -> None:
     edit(repo, "Pulumi.dev.yaml", lambda text: PUBLIC_URL.sub("", text, count=1))
@@ -110,6 +111,7 @@ def test_the_pulumi_program_reports_it_as_a_run_error() -> None:
     assert (REPO / "docs" / "runbooks" / "deploy-failures.md").is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_a_missing_per_stack_value(repo: Path, name: str) -> None:
     edit(repo, "Pulumi.dev.yaml", lambda text: re.sub(r"\n    CALENDAR_ID: .*", "", text))
@@ -125,6 +127,7 @@ def test_a_missing_per_stack_value(repo: Path, name: str) -> None:
 VERIFY = ("tools.verify", "--stack", "dev", "--no-compute")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*sorted(COMMANDS), "verify"])
 def test_a_stack_file_that_is_not_yaml(repo: Path, name: str) -> None:
     edit(repo, "Pulumi.dev.yaml", lambda text: text.replace("config:\n", "config: [\n", 1))
@@ -132,11 +135,13 @@ def test_a_stack_file_that_is_not_yaml(repo: Path, name: str) -> None:
     assert_clean(command(repo, *args), "Pulumi.dev.yaml: not valid YAML", "line ")
 
 
+@pytest.mark.slow
 def test_verify_names_a_missing_project(repo: Path) -> None:
     edit(repo, "Pulumi.dev.yaml", lambda text: re.sub(r"\n  gcp:project: .*", "", text))
     assert_clean(command(repo, *VERIFY), "Pulumi.dev.yaml", "gcp:project: required")
 
 
+@pytest.mark.slow
 def test_the_local_platform_names_a_missing_local_value(repo: Path) -> None:
     edit(repo, "localdev/settings.yaml", lambda text: re.sub(r"\n  TWILIO_FROM.*", "", text))
     result = command(repo, "localdev", "up", "--base-port", "0")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tools.new_agent.__main__ import AGENT_TESTS, REPO_ROOT
 from tools.new_agent.scaffold import agent_test_path
 from tools.test_agent.__main__ import EXIT_USAGE
@@ -26,6 +28,7 @@ def collected(*args: str) -> list[str]:
     return [line for line in lines if "::" in line]
 
 
+@pytest.mark.slow
 def test_it_runs_every_test_of_the_agent_emulator_ones_included() -> None:
     everything = collected("reminders")
     path = agent_test_path(AGENT_TESTS, "reminders").relative_to(REPO_ROOT)

@@ -94,6 +94,7 @@ def missing_api_dependencies(registrations: list[Registration]) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_every_resource_depends_on_the_api_it_uses(example: tuple[Run, dict[str, Any]]) -> None:
     run, _ = example
     assert missing_api_dependencies(run.registrations) == []

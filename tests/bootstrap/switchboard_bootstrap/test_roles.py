@@ -96,6 +96,7 @@ def rendered_reads() -> set[str]:
     return {i["token"] for path in RENDERS for i in json.loads(path.read_text())["invokes"]}
 
 
+@pytest.mark.slow
 def test_every_read_the_program_makes_has_its_role() -> None:
     """Fails when the program starts calling an invoke (data source) the table lacks."""
     seen = rendered_reads() | reads("dev", budget=True)
@@ -114,6 +115,7 @@ def test_a_new_read_is_refused_until_mapped() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_the_table_says_exactly_which_reads_run_at_preview() -> None:
     """at_preview is what the program does, not a guess: each stack (and the opt-in budget)
     run as a first preview reads exactly the at_preview entries; an update reads them all."""

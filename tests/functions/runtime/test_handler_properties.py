@@ -163,6 +163,7 @@ def test_arbitrary_bytes_never_raise_nor_falsely_ack(body: bytes) -> None:
     check(body)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

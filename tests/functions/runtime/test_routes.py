@@ -208,6 +208,7 @@ def _probe(model: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_an_agent_import_loads_no_model_and_a_mismatch_answers_500_before_anything() -> None:
     """In a fresh process (the cold start) the models are imported under TYPE_CHECKING:
     registration reads the annotation alone and loads neither pydantic nor the models.

@@ -67,6 +67,7 @@ PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_an_agent_process_warms_its_clients_in_the_background() -> None:
     """A real agent module, fresh process: constructing its Agent loads the runtime's
     SDKs and builds the cached clients the first request will use."""
@@ -120,6 +121,7 @@ FORK_PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_forked_worker_warms_itself_and_the_master_stops() -> None:
     out = subprocess.run(
         [sys.executable, "-c", FORK_PROBE, str(FUNCTIONS / "shared")],

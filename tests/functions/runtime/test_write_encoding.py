@@ -193,6 +193,7 @@ values = st.recursive(
 documents = st.dictionaries(st.text(max_size=8), values, max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=st.sampled_from(["create", "set", "update"]), data=documents)
 def test_generated_documents_as_the_sdk(method: str, data: dict[str, Any]) -> None:

@@ -122,6 +122,7 @@ def _grants_where(
     return dataclasses.replace(plan, grants=tuple(g for g in changed if g is not None))
 
 
+@pytest.mark.slow
 def test_the_dead_letter_grants_made_are_the_planned_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     """The push subscription declares what the plan says on its resources, nothing of its
     own: a grant left out of the plan is not made, a role changed in the plan is made."""

@@ -457,6 +457,7 @@ def attribute_maps(draw: st.DrawFn, *roots: Expr) -> dict[str, str]:
     return draw(st.dictionaries(st.sampled_from([*keys, "unrelated"]), values, max_size=4))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), expr=exprs)
 def test_rendered_ast_parses_back_to_an_equivalent_filter(data: st.DataObject, expr: Expr) -> None:
@@ -475,6 +476,7 @@ TOKENS = st.sampled_from([
 ])  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(text=st.one_of(st.text(), st.lists(TOKENS, max_size=20).map("".join)))
 def test_parse_only_raises_filter_syntax_error(text: str) -> None:
@@ -487,6 +489,7 @@ def test_parse_only_raises_filter_syntax_error(text: str) -> None:
         assert str(error).startswith(f"filter syntax error at character {error.position}: ")
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(data=st.data(), left=st.none() | exprs, right=st.none() | exprs)
 def test_conjoin_matches_exactly_when_both_match(

@@ -63,6 +63,7 @@ def test_no_budget_without_a_billing_account() -> None:
         assert "billingbudgets.googleapis.com" not in services
 
 
+@pytest.mark.slow
 def test_budget_alerts_at_fifty_ninety_and_hundred_percent() -> None:
     run = run_stack(
         "staging",

@@ -35,7 +35,7 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime._serialization import _serialize
 
-from infra.offline.harness import REPO_ROOT
+from infra.offline.harness import REPO_ROOT, pickler_restored
 from tests.infra.dynamic_host.host import DynamicHost
 
 
@@ -50,7 +50,8 @@ class ProviderCases:
 
 def pickled(provider: ResourceProvider) -> str:
     """``__provider`` exactly as ``pulumi.dynamic.Resource.__init__`` stores it."""
-    serialized, _ = _serialize(True, serialize_provider, provider)
+    with pickler_restored():
+        serialized, _ = _serialize(True, serialize_provider, provider)
     return serialized
 
 

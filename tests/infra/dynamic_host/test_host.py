@@ -105,6 +105,7 @@ def test_a_preview_diff_against_a_stored_state_accepts_any_input_unknown(
         assert response.changes == provider_pb2.DiffResponse.DIFF_SOME, unknown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("provider_class", sorted(CASES))
 def test_each_provider_lives_through_the_real_host(provider_class: str, host_cwd: Path) -> None:
     cases = CASES[provider_class]

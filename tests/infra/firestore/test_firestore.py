@@ -35,6 +35,7 @@ def schedules(run: Run) -> dict[str, dict[str, Any]]:
     return {r.name: r.inputs for r in run.of_type(SCHEDULE)}
 
 
+@pytest.mark.slow
 def test_every_stack_has_the_default_native_database_at_its_location() -> None:
     for stack in ("dev", "staging", "prod"):
         inputs = database(rendered(stack)).inputs
@@ -247,6 +248,7 @@ def test_the_firestore_service_agent_may_write_the_export_bucket() -> None:
     )
 
 
+@pytest.mark.slow
 def test_exports_can_be_switched_off() -> None:
     run = run_stack("dev", overrides=_firestore_with("dev", **{"exports.enabled": False}))
     assert [j.name for j in run.of_type(JOB)] == ["reminders-tick"]

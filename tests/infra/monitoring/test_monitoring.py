@@ -100,6 +100,7 @@ def test_alerts_notify_the_stack_channel_and_link_their_runbook() -> None:
         assert policy.inputs["alertStrategy"]["autoClose"] == "86400s"
 
 
+@pytest.mark.slow
 def test_runbook_base_url_turns_into_links() -> None:
     base = "https://github.com/example/switchboard/blob/main/docs/runbooks"
     run = run_stack(

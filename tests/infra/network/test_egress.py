@@ -89,6 +89,7 @@ def test_firewall_allows_only_https_out_and_denies_the_rest_after_it() -> None:
     assert allow["priority"] < deny["priority"]  # lower number wins
 
 
+@pytest.mark.slow
 def test_a_stack_can_opt_in() -> None:
     run = run_stack("staging", overrides={"switchboard:network": {"egressViaVpc": True}})
     assert run.named("nat-address").protect is False  # staging is not protected

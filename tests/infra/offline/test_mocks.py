@@ -12,11 +12,13 @@ from pulumi.runtime._serialization import _serialize
 
 import infra.build.provider as build_provider
 from infra.iam.propagation import GrantPropagationProvider
+from infra.offline.harness import pickler_restored
 from infra.offline.mocks import load_apart
 
 
 def _pickled(provider: object) -> str:
-    serialized, _ = _serialize(True, serialize_provider, provider)
+    with pickler_restored():
+        serialized, _ = _serialize(True, serialize_provider, provider)
     return serialized
 
 

@@ -50,6 +50,7 @@ def test_committed_stacks_pin_their_external_versions() -> None:
         assert run.of_type(SECRET) == [] and run.of_type(VERSION) == []
 
 
+@pytest.mark.slow
 def test_a_config_sourced_secret_is_versioned_and_every_reader_waits_for_it() -> None:
     run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_123"))
     (version,) = run.of_type(VERSION)
@@ -67,6 +68,7 @@ def test_a_config_sourced_secret_is_versioned_and_every_reader_waits_for_it() ->
     assert pinned_versions(run)[("billing", "stripe-api-key")] == pinned != "latest"
 
 
+@pytest.mark.slow
 def test_a_new_config_value_changes_the_pinned_version_of_its_readers() -> None:
     before = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_1"))
     after = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", "sk_test_2"))
@@ -76,6 +78,7 @@ def test_a_new_config_value_changes_the_pinned_version_of_its_readers() -> None:
     assert pinned_versions(before)[unchanged] == pinned_versions(after)[unchanged]
 
 
+@pytest.mark.slow
 def test_rotating_an_external_secret_is_bumping_its_pinned_version() -> None:
     sources = dict(stack_config("dev")["switchboard:secrets"])
     sources["twilio-auth-token"] = "external:7"
@@ -155,6 +158,7 @@ def test_a_destroyed_external_version_is_refused() -> None:
     assert "stripe-api-key" not in str(caught.value)
 
 
+@pytest.mark.slow
 def test_a_disabled_external_version_is_not_detectable_at_program_time() -> None:
     """The provider answers enabled=true for a disabled version (see store.py), so the
     check passes: pinned here so that a change of the mock's (or the check's) answer is
@@ -170,6 +174,7 @@ def test_a_disabled_external_version_is_not_detectable_at_program_time() -> None
 SECRET_VERSION_READ = "gcp:secretmanager/getSecretVersion:getSecretVersion"
 
 
+@pytest.mark.slow
 def test_a_preview_reads_no_secret_version_and_the_update_still_checks() -> None:
     """Issue 18, problem 4: a pull-request preview runs as the previewer, which has no
     Secret Manager role; the program must not read secret versions there. The update of

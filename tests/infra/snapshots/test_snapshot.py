@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from pulumi.runtime import rpc
 
 from infra.agent.plan import plan_fleet
@@ -60,6 +61,7 @@ def test_snapshot_holds_the_resolved_catalogue_and_settings() -> None:
     assert set(document["catalogue"]["secrets"]) == set(catalogue.secrets)
 
 
+@pytest.mark.slow
 def test_content_is_deterministic_sorted_and_has_no_timestamps() -> None:
     first = content_of(rendered("staging"))
     second = content_of(run_stack("staging"))
@@ -78,6 +80,7 @@ def test_a_settings_change_is_a_new_snapshot() -> None:
     assert names[0] != names[1]
 
 
+@pytest.mark.slow
 def test_secret_values_never_reach_the_snapshot() -> None:
     run = run_stack("dev", overrides=config_sourced("dev", "stripe-api-key", SECRET_VALUE))
     content = content_of(run)

@@ -45,6 +45,7 @@ def scaffold(root: Path, tests: Path, *args: str) -> int:
     return main([*args, "--functions-root", str(root), "--tests-dir", str(tests)])
 
 
+@pytest.mark.slow
 def test_scaffolded_agent_loads_plans_renders_and_imports(
     functions_copy: Path,
     tmp_path: Path,
