@@ -33,8 +33,9 @@ one `make dev` or one test module, and on a 2-core machine the optimising (C2)
 compiler's threads took more CPU than they gave back. Measured on this project's 2-core
 machine on 3 Dec 2026, Firestore emulator alone, 2,400 read-then-write transactions
 from 8 threads: 14.7-17.1 s of the JVM's CPU and 10.6-12.5 s wall with the default
-compilers, 6.1-8.4 s and 6.2-8.9 s with C1 only; Pub/Sub emulator, 5,000 messages published and
-pulled: 1.9-2.2 s of CPU with the default, 1.2-1.3 s with C1 only, the same wall time."""
+compilers, 6.1-8.4 s and 6.2-8.9 s with C1 only; Pub/Sub emulator, 5,000 messages
+published and pulled: 1.9-2.2 s of CPU with the default, 1.2-1.3 s with C1 only, the
+same wall time."""
 
 
 class EmulatorError(RuntimeError):

@@ -7,19 +7,11 @@ import base64
 
 import dill
 import pytest
-from pulumi.dynamic.dynamic import serialize_provider
-from pulumi.runtime._serialization import _serialize
 
 import infra.build.provider as build_provider
 from infra.iam.propagation import GrantPropagationProvider
-from infra.offline.harness import pickler_restored
 from infra.offline.mocks import load_apart
-
-
-def _pickled(provider: object) -> str:
-    with pickler_restored():
-        serialized, _ = _serialize(True, serialize_provider, provider)
-    return serialized
+from tests.infra.dynamic_host.cases import pickled
 
 
 @pytest.mark.parametrize(
@@ -29,7 +21,7 @@ def _pickled(provider: object) -> str:
 )
 def test_loading_a_by_value_provider_leaves_the_live_class_alone(provider: object) -> None:
     live = type(provider)
-    serialized = _pickled(provider)  # pickling caches __slotnames__ on the class first
+    serialized = pickled(provider)  # pickling caches __slotnames__ on the class first
     methods = dict(vars(live))
     loaded = load_apart(serialized)
     assert type(loaded).__qualname__ == live.__qualname__
@@ -43,7 +35,7 @@ def test_a_plain_load_in_the_same_process_would_rewrite_the_live_class() -> None
     live = build_provider.ImageBuildProvider
     check = live.__dict__["check"]
     try:
-        dill.loads(base64.b64decode(_pickled(live())))
+        dill.loads(base64.b64decode(pickled(live())))
         assert live.__dict__["check"] is not check
     finally:
         live.check = check  # type: ignore[method-assign]
