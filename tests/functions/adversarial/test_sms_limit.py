@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -86,3 +87,28 @@ def test_the_daily_limit_holds_across_hours(platform: Harness) -> None:
         module.admit(db, PHONE, f"d-{i}", start + dt.timedelta(minutes=58 * i)) for i in range(24)
     ]
     assert sum(admitted) == module.LIMITS[1][0]
+
+
+def test_concurrent_admissions_for_one_phone_take_turns_and_never_retry(
+    platform: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """20 admissions for one phone at once, as a flood delivered concurrently to one
+    instance: each transaction begins once (none aborted and retried), and the limit holds."""
+    from google.cloud.firestore_v1.transaction import Transaction
+
+    module = limits()
+    begun: list[bytes | None] = []
+    original = Transaction._begin
+
+    def counted(self: Transaction, retry_id: bytes | None = None) -> None:
+        begun.append(retry_id)
+        original(self, retry_id)
+
+    monkeypatch.setattr(Transaction, "_begin", counted)
+    client = platform.firestore()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        admitted = list(
+            pool.map(lambda i: module.admit(client, "+447700900779", f"turn-{i}"), range(20))
+        )
+    assert admitted.count(True) == module.LIMITS[0][0]
+    assert begun == [None] * 20, f"{sum(r is not None for r in begun)} transactions retried"
