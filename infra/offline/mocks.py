@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +245,10 @@ class GcpMocks(pulumi.runtime.Mocks):
         return answer, []
 
 
+_TRACKER_SWAP = threading.Lock()
+"""Held while :func:`load_apart` has cloudpickle's class tracker swapped out."""
+
+
 def load_apart(serialized: str) -> Any:
     """Unpickle a provider as the host does, in a process of its own: a class pickled by
     value (infra/build/by_value.py) becomes a class of its own, not the live one.
@@ -252,16 +257,23 @@ def load_apart(serialized: str) -> Any:
     the pickled methods on it, each with a snapshot of its module's globals: a test that
     patches the module afterwards would no longer reach the provider. Hiding the tracker
     for the load keeps the live class as it was (cloudpickle's tracker is private; this is
-    offline code only)."""
+    offline code only).
+
+    The mock monitor registers resources from a pool of threads, so two loads can overlap:
+    the swap of the process-wide tracker takes turns (:data:`_TRACKER_SWAP`), or one load
+    would save the other's empty tracker and restore that. The copy is taken with
+    ``items()``, which yields only live classes: ``dict()`` of a weak mapping lists its keys
+    first and raises ``KeyError`` for a class collected before its turn."""
     from cloudpickle import cloudpickle as tracker
 
-    known = dict(tracker._DYNAMIC_CLASS_TRACKER_BY_ID)
-    tracker._DYNAMIC_CLASS_TRACKER_BY_ID.clear()
-    try:
-        return dill.loads(base64.b64decode(serialized))
-    finally:
+    with _TRACKER_SWAP:
+        known = dict(tracker._DYNAMIC_CLASS_TRACKER_BY_ID.items())
         tracker._DYNAMIC_CLASS_TRACKER_BY_ID.clear()
-        tracker._DYNAMIC_CLASS_TRACKER_BY_ID.update(known)
+        try:
+            return dill.loads(base64.b64decode(serialized))
+        finally:
+            tracker._DYNAMIC_CLASS_TRACKER_BY_ID.clear()
+            tracker._DYNAMIC_CLASS_TRACKER_BY_ID.update(known)
 
 
 def dynamic_check(name: str, inputs: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ host (another process) does."""
 from __future__ import annotations
 
 import base64
+import sys
+import threading
 
 import dill
 import pytest
@@ -39,3 +41,34 @@ def test_a_plain_load_in_the_same_process_would_rewrite_the_live_class() -> None
         assert live.__dict__["check"] is not check
     finally:
         live.check = check  # type: ignore[method-assign]
+
+
+def test_loads_from_many_threads_at_once_neither_fail_nor_lose_the_tracker() -> None:
+    """The mock monitor registers resources from a pool of threads, so loads overlap (a CI
+    run failed with ``KeyError`` in the tracker's copy). Every load succeeds, and the
+    tracker keeps every class it had."""
+    from cloudpickle import cloudpickle as tracker
+
+    serialized = [pickled(build_provider.ImageBuildProvider()), pickled(GrantPropagationProvider())]
+    before = set(dict(tracker._DYNAMIC_CLASS_TRACKER_BY_ID.items()))
+    errors: list[BaseException] = []
+
+    def load_many(one: str) -> None:
+        try:
+            for _ in range(40):
+                load_apart(one)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, as a busy machine does
+    try:
+        threads = [threading.Thread(target=load_many, args=(serialized[n % 2],)) for n in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert before <= set(dict(tracker._DYNAMIC_CLASS_TRACKER_BY_ID.items()))
